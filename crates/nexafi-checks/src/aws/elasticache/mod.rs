@@ -1,0 +1,5 @@
+//! TODO
+
+use crate::Check;
+
+pub static CHECKS: &[&Check] = &[];

@@ -1,0 +1,6 @@
+//! Checks of Kubernetes objects.
+
+use crate::Check;
+
+/// Every Kubernetes check.
+pub static CHECKS: &[&Check] = &[];
