@@ -7,6 +7,8 @@ use nexafi_model::SourceMap;
 
 use crate::Loaded;
 
+pub mod functions;
+
 /// Inputs a user gives on the command line, as `terraform plan` takes them.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
