@@ -1,25 +1,18 @@
-//! Framework catalogs and the mapping from check categories to controls.
+//! Framework catalogs, the mapping from check categories to controls, and control status
+//! and scoring.
+//!
+//! The catalog (`data/catalog.yaml`) is compiled in and parsed on first use. Checks name
+//! categories, and each category names the controls it gives primary or supporting
+//! evidence for, as `framework:control`. [`evaluate`] turns the findings of a scan into a status
+//! for every control of each framework.
 
-/// The control catalog compiled into the binary.
-pub struct Catalog;
+mod catalog;
+mod evaluate;
+mod mapping;
 
-pub struct Category;
-pub struct Control;
-
-impl Catalog {
-    pub fn category(&self, id: &str) -> Option<&Category> {
-        let _ = id;
-        None
-    }
-
-    pub fn control(&self, framework: &str, id: &str) -> Option<&Control> {
-        let _ = (framework, id);
-        None
-    }
-}
-
-/// Returns the embedded catalog.
-pub fn catalog() -> &'static Catalog {
-    static CATALOG: Catalog = Catalog;
-    &CATALOG
-}
+pub use catalog::{
+    Catalog, CatalogError, Category, Control, ControlRef, DEFAULT_FRAMEWORKS, Evidence,
+    FRAMEWORK_IDS, Framework, UnknownFramework, catalog, load,
+};
+pub use evaluate::evaluate;
+pub use mapping::{ControlsByFramework, controls_for, supporting_controls_for};
