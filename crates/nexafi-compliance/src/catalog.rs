@@ -46,6 +46,19 @@ const FRAMEWORK_ALIASES: &[(&str, &str)] = &[
     ("ffiec_cat", "ffiec_cat_legacy"),
 ];
 
+/// Short framework names for one-line listings, where the catalog's full names are too
+/// long.
+const FRAMEWORK_SHORT_NAMES: &[(&str, &str)] = &[
+    ("pci_dss", "PCI DSS"),
+    ("soc2", "SOC 2"),
+    ("gdpr", "GDPR"),
+    ("sox_itgc", "SOX ITGC"),
+    ("glba", "GLBA"),
+    ("ffiec", "FFIEC"),
+    ("nist_csf_2", "NIST CSF 2.0"),
+    ("ffiec_cat_legacy", "FFIEC CAT"),
+];
+
 /// The parsed catalog.
 #[derive(Debug)]
 pub struct Catalog {
@@ -66,6 +79,16 @@ pub struct Framework {
     pub notes: Option<String>,
     /// In the framework's own order.
     pub controls: Vec<Control>,
+}
+
+impl Framework {
+    /// Returns the name used where space is short: `PCI DSS`, `SOC 2`, `NIST CSF 2.0`.
+    pub fn short_name(&self) -> &str {
+        FRAMEWORK_SHORT_NAMES
+            .iter()
+            .find(|(id, _)| *id == self.id)
+            .map_or(self.name.as_str(), |(_, short)| short)
+    }
 }
 
 /// One control (requirement, criterion, article or paragraph) of a framework.
@@ -585,6 +608,18 @@ mod tests {
         assert!(message.contains("\"hipaa\""), "{message}");
         assert!(message.contains("pci_dss, soc2, gdpr"), "{message}");
         assert!(message.contains("ffiec_cat_legacy"), "{message}");
+    }
+
+    #[test]
+    fn short_names_cover_frameworks() {
+        for id in FRAMEWORK_IDS {
+            assert!(
+                FRAMEWORK_SHORT_NAMES.iter().any(|(known, _)| *known == id),
+                "{id} has no short name"
+            );
+        }
+        let soc2 = catalog().framework("soc2").map(Framework::short_name);
+        assert_eq!(soc2, Ok("SOC 2"));
     }
 
     #[test]
