@@ -1,0 +1,21 @@
+//! One module per subcommand.
+
+pub mod checks;
+pub mod completions;
+pub mod frameworks;
+pub mod validate;
+
+/// Why a command could not complete; every variant ends in exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Engine(#[from] nexafi_engine::EngineError),
+    #[error(transparent)]
+    Catalog(#[from] nexafi_compliance::CatalogError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("cannot encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
