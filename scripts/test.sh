@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh machine: installs what the tests need, starts the
+# local services they use, then runs formatting, lint and every test of the workspace.
+#
+# Usage: scripts/test.sh            (from anywhere inside the repository)
+# Needs: the Rust toolchain (cargo 1.95 or newer); Debian packages are installed with
+# apt-get when missing, which needs root.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+require_cargo() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo is not installed; install Rust 1.95 or newer from https://rustup.rs" >&2
+    exit 2
+  fi
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+}
+
+# Debian packages the tests call: `time` for the benchmark script's measurements.
+install_packages() {
+  local missing=()
+  command -v /usr/bin/time >/dev/null 2>&1 || missing+=(time)
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    fi
+  fi
+}
+
+# Starts a local service when its port is closed. Services stay on loopback.
+ensure_service() {
+  local name=$1 port=$2
+  shift 2
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    return 0
+  fi
+  if ! command -v "$1" >/dev/null 2>&1; then
+    log "$name is not installed; tests that need it will fail"
+    return 0
+  fi
+  log "starting $name on port $port"
+  "$@" >/dev/null 2>&1 || log "starting $name failed; tests that need it will fail"
+}
+
+start_services() {
+  ensure_service PostgreSQL 5432 sh -c 'pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start'
+  ensure_service Redis 6379 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  ensure_service RabbitMQ 5672 rabbitmq-server -detached
+  ensure_service NATS 4222 start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  ensure_service MariaDB 3306 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+}
+
+require_cargo
+install_packages
+start_services
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo test"
+cargo test --workspace --locked
+
+log "all tests passed"
