@@ -36,13 +36,12 @@ pub static CHECK: Check = Check {
 };
 
 fn evaluate(resource: &Resource, _model: &Model) -> Vec<Evaluation> {
-    if let Lookup::Present(spec) = resource.body.lookup("customer_master_key_spec") {
-        if spec
+    if let Lookup::Present(spec) = resource.body.lookup("customer_master_key_spec")
+        && spec
             .as_str()
             .is_some_and(|spec| spec != "SYMMETRIC_DEFAULT")
-        {
-            return Vec::new();
-        }
+    {
+        return Vec::new();
     }
     vec![bool_attribute(
         resource,
