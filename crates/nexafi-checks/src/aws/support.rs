@@ -267,26 +267,52 @@ pub enum PolicyTerm {
     Known(String),
     /// The reason the value is unknown.
     Unknown(String),
+    /// A string template whose interpolations are unknown but whose literal text is
+    /// known: `"arn:aws:iam::${local.account}:root"` has the pattern
+    /// `arn:aws:iam::*:root`, where each `*` stands for an unknown part.
+    Partial {
+        reason: String,
+        pattern: String,
+    },
 }
 
 impl PolicyTerm {
     pub fn known(&self) -> Option<&str> {
         match self {
             PolicyTerm::Known(text) => Some(text),
-            PolicyTerm::Unknown(_) => None,
+            PolicyTerm::Unknown(_) | PolicyTerm::Partial { .. } => None,
         }
     }
 
-    /// Returns whether the term equals `text` ignoring ASCII case; `None` when unknown.
+    /// Returns whether the term equals `text` ignoring ASCII case; `None` when unknown,
+    /// and `Some(false)` for a template whose known text rules `text` out.
     pub fn equals(&self, text: &str) -> Option<bool> {
-        self.known().map(|known| known.eq_ignore_ascii_case(text))
+        match self {
+            PolicyTerm::Known(known) => Some(known.eq_ignore_ascii_case(text)),
+            PolicyTerm::Unknown(_) => None,
+            PolicyTerm::Partial { pattern, .. } => {
+                (!wildcard_match(pattern, text)).then_some(false)
+            }
+        }
+    }
+
+    /// Returns whether the term, used as an IAM pattern, ends in a wildcard; `None` when
+    /// unknown.
+    pub fn ends_with_wildcard(&self) -> Option<bool> {
+        match self {
+            PolicyTerm::Known(known) => Some(known.ends_with('*')),
+            PolicyTerm::Unknown(_) => None,
+            PolicyTerm::Partial { pattern, .. } => (!pattern.ends_with('*')).then_some(false),
+        }
     }
 
     /// Renders the term for messages.
     pub fn display(&self) -> String {
         match self {
             PolicyTerm::Known(text) => format!("{text:?}"),
-            PolicyTerm::Unknown(reason) => format!("(unknown: {reason})"),
+            PolicyTerm::Unknown(reason) | PolicyTerm::Partial { reason, .. } => {
+                format!("(unknown: {reason})")
+            }
         }
     }
 }
@@ -300,29 +326,16 @@ pub struct PolicyPrincipal {
 }
 
 impl PolicyPrincipal {
-    /// Returns whether the principal is every AWS principal (`*`, `{"AWS": "*"}`, or an
-    /// ARN with a wildcard account); `None` when unknown.
+    /// Returns whether the principal is every AWS principal: `"*"` or `{"AWS": "*"}`.
+    /// IAM accepts a wildcard only as the whole identifier, so `arn:aws:iam::*:root` is
+    /// not one. `None` when unknown.
     pub fn is_everyone(&self) -> Option<bool> {
-        let kind = self.kind.known();
-        if kind.is_some_and(|kind| !kind.eq_ignore_ascii_case("AWS") && kind != "*") {
-            return Some(false);
-        }
-        let identifier = self.identifier.known()?;
-        let everyone =
-            identifier == "*" || arn_account(identifier).is_some_and(|a| a.contains('*'));
-        match kind {
-            Some(_) => Some(everyone),
-            None if everyone => None,
-            None => Some(false),
-        }
+        let kind_is_aws = self
+            .kind
+            .known()
+            .map(|kind| kind.eq_ignore_ascii_case("AWS") || kind == "*");
+        all_of([kind_is_aws, self.identifier.equals("*")])
     }
-}
-
-/// Returns the account field of an ARN (`arn:aws:iam::123456789012:root`).
-fn arn_account(arn: &str) -> Option<&str> {
-    let mut fields = arn.split(':');
-    (fields.next()? == "arn").then_some(())?;
-    fields.nth(3)
 }
 
 /// One condition of a policy statement, flattened: `{"Bool": {"aws:SecureTransport":
@@ -377,10 +390,11 @@ impl PolicyStatement {
             return Some(true);
         }
         let prefix = format!("{service}:");
-        any_of(self.actions.iter().map(|action| {
-            action
-                .known()
-                .map(|pattern| pattern.ends_with('*') && wildcard_match(pattern, &prefix))
+        any_of(self.actions.iter().map(|action| match action {
+            PolicyTerm::Known(pattern) => {
+                Some(pattern.ends_with('*') && wildcard_match(pattern, &prefix))
+            }
+            _ => action.ends_with_wildcard().and(None),
         }))
     }
 }
@@ -507,7 +521,7 @@ fn read_policy_at_depth(
 ) -> PolicyLookup {
     match resource.body.lookup(path) {
         Lookup::Missing => PolicyLookup::Missing,
-        Lookup::Present(node) => read_policy_value(node),
+        Lookup::Present(node) => read_policy_value(&model.sources, node),
         Lookup::Unknown(unknown_value, span) => {
             let documents: Vec<&Resource> = referenced_by_value(model, resource, path, span)
                 .into_iter()
@@ -534,17 +548,17 @@ fn read_policy_at_depth(
 const POLICY_DOCUMENT_KIND: &str = "data.aws_iam_policy_document";
 
 /// Reads a policy given as a string of JSON or as a map (a `jsonencode` argument).
-fn read_policy_value(node: &Node) -> PolicyLookup {
+fn read_policy_value(sources: &nexafi_model::SourceMap, node: &Node) -> PolicyLookup {
     match &node.value {
         Value::String(text) if text.trim().is_empty() => PolicyLookup::Missing,
         Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(json) => read_policy_json(&json_to_node(&json, node.span), node.span),
+            Ok(json) => read_policy_json(sources, &json_to_node(&json, node.span), node.span),
             Err(error) => PolicyLookup::Invalid {
                 message: format!("the policy is not valid JSON: {error}"),
                 span: node.span,
             },
         },
-        Value::Map(_) => read_policy_json(node, node.span),
+        Value::Map(_) => read_policy_json(sources, node, node.span),
         _ => PolicyLookup::Invalid {
             message: format!(
                 "the policy is neither a JSON string nor an object: found {}",
@@ -555,7 +569,11 @@ fn read_policy_value(node: &Node) -> PolicyLookup {
     }
 }
 
-fn read_policy_json(document: &Node, span: nexafi_model::Span) -> PolicyLookup {
+fn read_policy_json(
+    sources: &nexafi_model::SourceMap,
+    document: &Node,
+    span: nexafi_model::Span,
+) -> PolicyLookup {
     let Some(statement) = get_ignore_case(document, "Statement") else {
         return PolicyLookup::Invalid {
             message: "the policy has no `Statement` element".to_owned(),
@@ -575,7 +593,7 @@ fn read_policy_json(document: &Node, span: nexafi_model::Span) -> PolicyLookup {
             Value::Unknown(unknown_value) => policy
                 .unknown_parts
                 .push((unknown_value.reason.clone(), item.span)),
-            Value::Map(_) => policy.statements.push(json_statement(item)),
+            Value::Map(_) => policy.statements.push(json_statement(sources, item)),
             Value::Null => {}
             _ => policy.unknown_parts.push((
                 format!("a statement is not an object: {}", item.display()),
@@ -586,29 +604,38 @@ fn read_policy_json(document: &Node, span: nexafi_model::Span) -> PolicyLookup {
     PolicyLookup::Present(policy)
 }
 
-fn json_statement(node: &Node) -> PolicyStatement {
+fn json_statement(sources: &nexafi_model::SourceMap, node: &Node) -> PolicyStatement {
     let field = |name: &str| get_ignore_case(node, name);
-    let principals = |name: &str| field(name).map(json_principals);
+    let list = |name: &str| {
+        field(name)
+            .map(|value| terms(sources, value))
+            .unwrap_or_default()
+    };
+    let principals = |name: &str| field(name).map(|value| json_principals(sources, value));
     PolicyStatement {
         sid: field("Sid").and_then(Node::as_str).map(str::to_owned),
-        effect: field("Effect").map_or(PolicyTerm::Known("Allow".to_owned()), term),
+        effect: field("Effect").map_or(PolicyTerm::Known("Allow".to_owned()), |value| {
+            term(sources, value)
+        }),
         principals: principals("Principal"),
         not_principals: principals("NotPrincipal"),
-        actions: field("Action").map(terms).unwrap_or_default(),
-        not_actions: field("NotAction").map(terms).unwrap_or_default(),
-        resources: field("Resource").map(terms).unwrap_or_default(),
-        not_resources: field("NotResource").map(terms).unwrap_or_default(),
-        conditions: field("Condition").map(json_conditions).unwrap_or_default(),
+        actions: list("Action"),
+        not_actions: list("NotAction"),
+        resources: list("Resource"),
+        not_resources: list("NotResource"),
+        conditions: field("Condition")
+            .map(|value| json_conditions(sources, value))
+            .unwrap_or_default(),
         span: node.span,
     }
 }
 
-fn json_principals(node: &Node) -> Vec<PolicyPrincipal> {
+fn json_principals(sources: &nexafi_model::SourceMap, node: &Node) -> Vec<PolicyPrincipal> {
     match &node.value {
         Value::Map(map) => map
             .iter()
             .flat_map(|(kind, identifiers)| {
-                terms(identifiers)
+                terms(sources, identifiers)
                     .into_iter()
                     .map(move |identifier| PolicyPrincipal {
                         kind: PolicyTerm::Known(kind.clone()),
@@ -620,7 +647,7 @@ fn json_principals(node: &Node) -> Vec<PolicyPrincipal> {
             kind: PolicyTerm::Unknown(unknown_value.reason.clone()),
             identifier: PolicyTerm::Unknown(unknown_value.reason.clone()),
         }],
-        _ => terms(node)
+        _ => terms(sources, node)
             .into_iter()
             .map(|identifier| PolicyPrincipal {
                 kind: PolicyTerm::Known("*".to_owned()),
@@ -630,7 +657,7 @@ fn json_principals(node: &Node) -> Vec<PolicyPrincipal> {
     }
 }
 
-fn json_conditions(node: &Node) -> Vec<PolicyCondition> {
+fn json_conditions(sources: &nexafi_model::SourceMap, node: &Node) -> Vec<PolicyCondition> {
     let unknown_condition = |reason: &str| PolicyCondition {
         operator: PolicyTerm::Unknown(reason.to_owned()),
         key: PolicyTerm::Unknown(reason.to_owned()),
@@ -647,7 +674,7 @@ fn json_conditions(node: &Node) -> Vec<PolicyCondition> {
                             conditions.push(PolicyCondition {
                                 operator: PolicyTerm::Known(operator.clone()),
                                 key: PolicyTerm::Known(key.clone()),
-                                values: terms(values),
+                                values: terms(sources, values),
                             });
                         }
                     }
@@ -686,7 +713,9 @@ fn read_policy_document(
                     Value::Unknown(unknown_value) => policy
                         .unknown_parts
                         .push((unknown_value.reason.clone(), block.span)),
-                    _ => policy.statements.push(document_statement(block)),
+                    _ => policy
+                        .statements
+                        .push(document_statement(&model.sources, block)),
                 }
             }
         }
@@ -747,7 +776,7 @@ fn read_merged_document(
             }
             PolicyLookup::Present(merged)
         }
-        _ => read_policy_value(entry),
+        _ => read_policy_value(&model.sources, entry),
     }
 }
 
@@ -763,8 +792,13 @@ fn merge_policy(found: PolicyLookup, policy: &mut Policy) {
     }
 }
 
-fn document_statement(block: &Node) -> PolicyStatement {
-    let list = |name: &str| block.get(name).map(terms).unwrap_or_default();
+fn document_statement(sources: &nexafi_model::SourceMap, block: &Node) -> PolicyStatement {
+    let list = |name: &str| {
+        block
+            .get(name)
+            .map(|value| terms(sources, value))
+            .unwrap_or_default()
+    };
     let principals = |name: &str| {
         let blocks = block.blocks(name);
         if blocks.is_empty() {
@@ -790,9 +824,13 @@ fn document_statement(block: &Node) -> PolicyStatement {
             }
             let kind = principal.get("type").map_or(
                 PolicyTerm::Unknown("the principal has no `type`".to_owned()),
-                term,
+                |value| term(sources, value),
             );
-            for identifier in principal.get("identifiers").map(terms).unwrap_or_default() {
+            let identifiers = principal
+                .get("identifiers")
+                .map(|value| terms(sources, value))
+                .unwrap_or_default();
+            for identifier in identifiers {
                 found.push(PolicyPrincipal {
                     kind: kind.clone(),
                     identifier,
@@ -814,13 +852,16 @@ fn document_statement(block: &Node) -> PolicyStatement {
                 let field = |name: &str| {
                     condition.get(name).map_or(
                         PolicyTerm::Unknown(format!("the condition has no `{name}`")),
-                        term,
+                        |value| term(sources, value),
                     )
                 };
                 conditions.push(PolicyCondition {
                     operator: field("test"),
                     key: field("variable"),
-                    values: condition.get("values").map(terms).unwrap_or_default(),
+                    values: condition
+                        .get("values")
+                        .map(|value| terms(sources, value))
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -831,7 +872,9 @@ fn document_statement(block: &Node) -> PolicyStatement {
         effect: block
             .get("effect")
             .filter(|node| !node.is_null())
-            .map_or(PolicyTerm::Known("Allow".to_owned()), term),
+            .map_or(PolicyTerm::Known("Allow".to_owned()), |value| {
+                term(sources, value)
+            }),
         principals: principals("principals"),
         not_principals: principals("not_principals"),
         actions: list("actions"),
@@ -843,28 +886,101 @@ fn document_statement(block: &Node) -> PolicyStatement {
     }
 }
 
-/// Reads one policy string; numbers and booleans keep their JSON spelling.
-fn term(node: &Node) -> PolicyTerm {
+/// Reads one policy string; numbers and booleans keep their JSON spelling. An unknown
+/// string template keeps its known text as a pattern.
+fn term(sources: &nexafi_model::SourceMap, node: &Node) -> PolicyTerm {
     match &node.value {
         Value::String(text) => PolicyTerm::Known(text.clone()),
         Value::Bool(value) => PolicyTerm::Known(value.to_string()),
         Value::Number(value) => PolicyTerm::Known(format_number(*value)),
-        Value::Unknown(unknown_value) => PolicyTerm::Unknown(unknown_value.reason.clone()),
+        Value::Unknown(unknown_value) => {
+            let source = sources.get(node.span.file);
+            let pattern = source.and_then(|file| template_pattern(file.slice(node.span)));
+            match pattern {
+                Some(pattern) => PolicyTerm::Partial {
+                    reason: unknown_value.reason.clone(),
+                    pattern,
+                },
+                None => PolicyTerm::Unknown(unknown_value.reason.clone()),
+            }
+        }
         _ => PolicyTerm::Known(node.display()),
     }
 }
 
 /// Reads a policy element that is one string or a list of them.
-fn terms(node: &Node) -> Vec<PolicyTerm> {
+fn terms(sources: &nexafi_model::SourceMap, node: &Node) -> Vec<PolicyTerm> {
     match &node.value {
         Value::Null => Vec::new(),
         Value::List(items) => items
             .iter()
             .filter(|item| !item.is_null())
-            .map(term)
+            .map(|item| term(sources, item))
             .collect(),
-        _ => vec![term(node)],
+        _ => vec![term(sources, node)],
     }
+}
+
+/// Turns the source text of a quoted HCL template into an IAM pattern: literal text is
+/// kept and each `${...}` interpolation becomes `*`. Returns `None` for anything else
+/// (a bare reference, a heredoc, a `%{...}` directive), and also for a template with no
+/// literal text, which tells nothing.
+pub fn template_pattern(source: &str) -> Option<String> {
+    let inner = source.trim().strip_prefix('"')?.strip_suffix('"')?;
+    let chars: Vec<char> = inner.chars().collect();
+    let mut pattern = String::new();
+    let mut index = 0;
+    while let Some(&c) = chars.get(index) {
+        let next = chars.get(index + 1).copied();
+        let after_next = chars.get(index + 2).copied();
+        match (c, next) {
+            // An escape stands for one or more characters: keep it open.
+            ('\\', _) => {
+                pattern.push('*');
+                index += 2;
+            }
+            // `$${` and `%%{` are the escapes for a literal `${` and `%{`.
+            ('$' | '%', Some(second)) if second == c && after_next == Some('{') => {
+                pattern.push(c);
+                pattern.push('{');
+                index += 3;
+            }
+            ('%', Some('{')) => return None,
+            ('$', Some('{')) => {
+                index = interpolation_end(&chars, index + 1)?;
+                pattern.push('*');
+            }
+            _ => {
+                pattern.push(c);
+                index += 1;
+            }
+        }
+    }
+    pattern.chars().any(|c| c != '*').then_some(pattern)
+}
+
+/// Returns the index after the `}` that closes the brace at `open`, skipping nested
+/// braces and quoted strings.
+fn interpolation_end(chars: &[char], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut index = open;
+    while let Some(&c) = chars.get(index) {
+        match c {
+            '\\' if in_string => index += 1,
+            '"' => in_string = !in_string,
+            '{' if !in_string => depth += 1,
+            '}' if !in_string => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(index + 1);
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    None
 }
 
 /// Returns the child `key` of a map, ignoring ASCII case as IAM does for element names.
@@ -895,4 +1011,51 @@ fn json_to_node(json: &serde_json::Value, span: nexafi_model::Span) -> Node {
         ),
     };
     Node::new(span, value)
+}
+
+/// One nested Terraform block as a check meets it: a map of attributes, or a `dynamic`
+/// block whose `for_each` could not be expanded offline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BlockItem<'a> {
+    Known(&'a Node),
+    Unknown(&'a nexafi_model::Unknown, nexafi_model::Span),
+}
+
+/// Returns the nested blocks `name` of `node`, keeping unknown `dynamic` blocks, which
+/// [`Node::blocks`] drops. The loader stores an unexpanded `dynamic` block either as the
+/// whole attribute or as one element of the block list.
+pub fn block_items<'a>(node: &'a Node, name: &str) -> Vec<BlockItem<'a>> {
+    let Some(child) = node.get(name) else {
+        return Vec::new();
+    };
+    let item = |node: &'a Node| match &node.value {
+        Value::Map(_) => Some(BlockItem::Known(node)),
+        Value::Unknown(unknown_value) => Some(BlockItem::Unknown(unknown_value, node.span)),
+        _ => None,
+    };
+    match &child.value {
+        Value::List(items) => items.iter().filter_map(item).collect(),
+        _ => item(child).into_iter().collect(),
+    }
+}
+
+/// Returns true when the root module of `root` (a `terraform_root` resource) manages at
+/// least one AWS resource: a resource, not a data source, whose type starts with `aws_`.
+pub fn root_manages_aws(model: &nexafi_model::Model, root: &Resource) -> bool {
+    model.resources.iter().any(|resource| {
+        resource.group == root.group
+            && resource.input == nexafi_model::InputKind::Terraform
+            && resource.kind.starts_with("aws_")
+    })
+}
+
+/// Reads the statements of a `data.aws_iam_policy_document` itself, with the documents it
+/// merges through `source_policy_documents` and `override_policy_documents`.
+pub fn read_policy_document_resource(model: &nexafi_model::Model, document: &Resource) -> Policy {
+    let mut policy = Policy {
+        statements: Vec::new(),
+        unknown_parts: Vec::new(),
+    };
+    read_policy_document(model, document, 0, &mut policy);
+    policy
 }
