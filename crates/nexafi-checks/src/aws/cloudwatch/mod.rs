@@ -1,5 +1,8 @@
-//! TODO
+//! Amazon CloudWatch Logs.
 
 use crate::Check;
 
-pub static CHECKS: &[&Check] = &[];
+pub mod log_encryption;
+pub mod log_retention;
+
+pub static CHECKS: &[&Check] = &[&log_retention::CHECK, &log_encryption::CHECK];
