@@ -1,5 +1,8 @@
-//! TODO
+//! Amazon GuardDuty.
 
 use crate::Check;
 
-pub static CHECKS: &[&Check] = &[];
+pub mod detector_enabled;
+pub mod protection_features;
+
+pub static CHECKS: &[&Check] = &[&detector_enabled::CHECK, &protection_features::CHECK];
