@@ -1059,3 +1059,77 @@ pub fn read_policy_document_resource(model: &nexafi_model::Model, document: &Res
     read_policy_document(model, document, 0, &mut policy);
     policy
 }
+
+/// The state of an account-wide service (GuardDuty, AWS Config) in the resources of one
+/// group, as a check on `terraform_root` judges it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServiceState {
+    /// The service is on; the message names the resources that turn it on.
+    On(String),
+    /// The service is configured but off: the failing evaluation to report.
+    Off(Evaluation),
+    /// Whether the service is on cannot be known offline.
+    Unknown(Evaluation),
+    /// The group configures nothing of the service.
+    Absent,
+}
+
+/// Evaluates an account-wide service for the root module `root` (a `terraform_root`
+/// resource). Such services usually live in one root module of the scan, so a root whose
+/// own group has nothing of the service passes when another scanned root turns it on.
+///
+/// Roots that manage no AWS resource are skipped. `judge` returns the state of one group;
+/// `missing` is the failure message when no scanned root configures the service.
+pub fn account_service(
+    model: &nexafi_model::Model,
+    root: &Resource,
+    attribute: &str,
+    missing: &str,
+    judge: impl Fn(&str) -> ServiceState,
+) -> Vec<Evaluation> {
+    if !root_manages_aws(model, root) {
+        return Vec::new();
+    }
+    match judge(&root.group) {
+        ServiceState::On(message) => {
+            return vec![Evaluation::pass(root.name_span, message).attribute(attribute)];
+        }
+        ServiceState::Off(evaluation) | ServiceState::Unknown(evaluation) => {
+            return vec![evaluation];
+        }
+        ServiceState::Absent => {}
+    }
+
+    let mut unknown_elsewhere = None;
+    for other in model.by_kind(nexafi_model::TERRAFORM_ROOT_KIND) {
+        if other.group == root.group {
+            continue;
+        }
+        match judge(&other.group) {
+            ServiceState::On(message) => {
+                let message = format!("root module {} turns it on: {message}", other.group);
+                return vec![Evaluation::pass(root.name_span, message).attribute(attribute)];
+            }
+            ServiceState::Unknown(evaluation) if unknown_elsewhere.is_none() => {
+                let message = format!(
+                    "this root module configures nothing of it, and in root module {}: {}",
+                    other.group, evaluation.message
+                );
+                unknown_elsewhere = Some(Evaluation {
+                    message,
+                    ..evaluation
+                });
+            }
+            _ => {}
+        }
+    }
+    match unknown_elsewhere {
+        Some(evaluation) => vec![evaluation],
+        None => vec![
+            Evaluation::fail(root.name_span, missing)
+                .attribute(attribute)
+                .expected("configured in this or another scanned root module")
+                .found("missing"),
+        ],
+    }
+}
