@@ -1,5 +1,8 @@
-//! TODO
+//! AWS Identity and Access Management.
 
 use crate::Check;
 
-pub static CHECKS: &[&Check] = &[];
+pub mod admin_managed_policy;
+pub mod admin_policy;
+
+pub static CHECKS: &[&Check] = &[&admin_policy::CHECK, &admin_managed_policy::CHECK];
