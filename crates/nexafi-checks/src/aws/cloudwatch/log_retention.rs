@@ -57,13 +57,12 @@ const PATH: &str = "retention_in_days";
 const MINIMUM_DAYS: f64 = 365.0;
 
 fn evaluate(resource: &Resource, _model: &Model) -> Vec<Evaluation> {
-    if let Lookup::Present(class) = resource.body.lookup("log_group_class") {
-        if class
+    if let Lookup::Present(class) = resource.body.lookup("log_group_class")
+        && class
             .as_str()
             .is_some_and(|class| class.eq_ignore_ascii_case("DELIVERY"))
-        {
-            return Vec::new();
-        }
+    {
+        return Vec::new();
     }
 
     let never_expire = |span| {
@@ -78,7 +77,7 @@ fn evaluate(resource: &Resource, _model: &Model) -> Vec<Evaluation> {
         Lookup::Missing => never_expire(resource.name_span),
         Lookup::Unknown(unknown_value, span) => unknown(PATH, &unknown_value.reason, span),
         Lookup::Present(node) => match as_number(node) {
-            Some(days) if days == 0.0 => never_expire(node.span),
+            Some(0.0) => never_expire(node.span),
             Some(days) if days >= MINIMUM_DAYS => Evaluation::pass(
                 node.span,
                 format!("log events are kept for {} days", format_number(days)),

@@ -76,10 +76,10 @@ fn evaluate(resource: &Resource, model: &Model) -> Vec<Evaluation> {
 
 fn evaluate_group(group: &Resource, model: &Model) -> Evaluation {
     let user_groups = evaluate_user_groups(group, model);
-    if let Some(evaluation) = &user_groups {
-        if evaluation.verdict == nexafi_model::Verdict::Pass {
-            return evaluation.clone();
-        }
+    if let Some(evaluation) = &user_groups
+        && evaluation.verdict == nexafi_model::Verdict::Pass
+    {
+        return evaluation.clone();
     }
 
     let token = evaluate_token(group, model);

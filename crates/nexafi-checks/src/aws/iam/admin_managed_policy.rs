@@ -143,17 +143,17 @@ fn evaluate_arn(resource: &Resource, model: &Model, path: &str) -> Evaluation {
                     .attribute(path);
                 }
             }
-            if let Some(source) = sources.first() {
-                if source.kind == "aws_iam_policy" {
-                    return Evaluation::pass(
-                        span,
-                        format!(
-                            "`{path}` names the customer managed policy {}",
-                            source.address
-                        ),
-                    )
-                    .attribute(path);
-                }
+            if let Some(source) = sources.first()
+                && source.kind == "aws_iam_policy"
+            {
+                return Evaluation::pass(
+                    span,
+                    format!(
+                        "`{path}` names the customer managed policy {}",
+                        source.address
+                    ),
+                )
+                .attribute(path);
             }
             Evaluation::unknown(
                 span,

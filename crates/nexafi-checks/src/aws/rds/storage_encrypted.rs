@@ -98,8 +98,8 @@ fn evaluate_cluster(cluster: &Resource) -> Evaluation {
         _ => {}
     }
 
-    if cluster.body.lookup(PATH).is_missing() {
-        if let Some(source) = inherited_source(
+    if cluster.body.lookup(PATH).is_missing()
+        && let Some(source) = inherited_source(
             cluster,
             &[
                 "snapshot_identifier",
@@ -107,9 +107,9 @@ fn evaluate_cluster(cluster: &Resource) -> Evaluation {
                 "global_cluster_identifier",
                 "restore_to_point_in_time",
             ],
-        ) {
-            return inherits_unknown(cluster, source);
-        }
+        )
+    {
+        return inherits_unknown(cluster, source);
     }
     bool_attribute(cluster, PATH, true, false, FIX)
 }
@@ -133,14 +133,14 @@ fn evaluate_instance(instance: &Resource, model: &Model, depth: usize) -> Evalua
 
 /// Decides an instance that omits `storage_encrypted` and replicates another instance.
 fn evaluate_replica(replica: &Resource, model: &Model, depth: usize) -> Evaluation {
-    if let Lookup::Present(key) = replica.body.lookup("kms_key_id") {
-        if key.as_str().is_none_or(|text| !text.trim().is_empty()) {
-            return Evaluation::pass(
-                key.span,
-                "the read replica sets `kms_key_id`, so RDS encrypts it with that key",
-            )
-            .attribute("kms_key_id");
-        }
+    if let Lookup::Present(key) = replica.body.lookup("kms_key_id")
+        && key.as_str().is_none_or(|text| !text.trim().is_empty())
+    {
+        return Evaluation::pass(
+            key.span,
+            "the read replica sets `kms_key_id`, so RDS encrypts it with that key",
+        )
+        .attribute("kms_key_id");
     }
 
     let source = model
