@@ -1,9 +1,9 @@
-//! What the ElastiCache checks share: telling a standalone cache cluster from a member of
-//! a replication group, and the engine of each.
+//! Helpers shared by the ElastiCache checks: the engine of a resource, and whether a cache
+//! cluster belongs to a replication group.
 
 use nexafi_model::{Evaluation, Lookup, Resource};
 
-/// Which engine a resource runs, as far as the checks need to know.
+/// The engine family of an ElastiCache resource, at the detail the checks need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     /// Redis OSS or Valkey: both support encryption and AUTH on replication groups.
