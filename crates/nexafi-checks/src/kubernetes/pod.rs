@@ -299,3 +299,26 @@ pub fn evaluate_containers<'a>(
         evaluations
     })
 }
+
+/// Normalizes a Linux capability name as container runtimes accept it: upper case,
+/// without the `CAP_` prefix (`cap_sys_admin` and `SYS_ADMIN` are the same).
+pub fn capability_name(raw: &str) -> String {
+    let upper = raw.trim().to_ascii_uppercase();
+    match upper.strip_prefix("CAP_") {
+        Some(name) => name.to_owned(),
+        None => upper,
+    }
+}
+
+/// Returns the capability names of `securityContext.capabilities.add` that are known
+/// strings, with their spans.
+pub fn added_capabilities<'a>(container: &Container<'a>) -> Vec<(String, Span)> {
+    container
+        .lookup("securityContext.capabilities.add")
+        .node()
+        .and_then(Node::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item.as_str().map(|name| (capability_name(name), item.span)))
+        .collect()
+}
