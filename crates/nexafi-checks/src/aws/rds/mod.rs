@@ -5,6 +5,7 @@ use crate::Check;
 pub mod backup_retention;
 pub mod deletion_protection;
 pub mod iam_authentication;
+pub mod log_exports;
 pub mod publicly_accessible;
 pub mod storage_encrypted;
 
@@ -14,4 +15,5 @@ pub static CHECKS: &[&Check] = &[
     &deletion_protection::CHECK,
     &publicly_accessible::CHECK,
     &iam_authentication::CHECK,
+    &log_exports::CHECK,
 ];
