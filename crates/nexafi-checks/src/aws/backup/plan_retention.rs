@@ -74,7 +74,7 @@ fn evaluate(plan: &Resource, _model: &Model) -> Vec<Evaluation> {
     for (index, rule) in rules.iter().enumerate() {
         let (name, retention) = match rule {
             BlockItem::Unknown(unknown_value, span) => (
-                format!("rule {}", index + 1),
+                format!("{}", index + 1),
                 Retention::Unknown(unknown_value.reason.clone(), *span),
             ),
             BlockItem::Known(rule) => (rule_name(rule, index), rule_retention(rule)),

@@ -132,10 +132,14 @@ fn judge_policy(resource: &Resource, path: &str, policy: Policy) -> Vec<Evaluati
     let mut failures = Vec::new();
     let mut undecided: Option<(String, Span)> = None;
     for (index, statement) in policy.statements.iter().enumerate() {
-        let name = statement.sid.as_ref().map_or_else(
+        let mut name = statement.sid.as_ref().map_or_else(
             || format!("statement {}", index + 1),
             |sid| format!("statement {sid:?}"),
         );
+        // A role has several inline policies: say which one the statement belongs to.
+        if path.starts_with("inline_policy") {
+            name = format!("{name} of `{path}`");
+        }
         match full_access(statement) {
             Some(true) => failures.push(full_access_failure(path, &name, statement)),
             None => {
@@ -168,7 +172,7 @@ fn judge_policy(resource: &Resource, path: &str, policy: Policy) -> Vec<Evaluati
             Evaluation::pass(
                 resource.name_span,
                 format!(
-                    "none of the {} statements allows every action on every resource",
+                    "no statement allows every action on every resource ({} read)",
                     policy.statements.len()
                 ),
             )
