@@ -234,6 +234,8 @@ fn write_yaml_map(map: &Map, indent: usize, inline: bool, out: &mut String) -> R
                 end_line(out);
             }
         }
+        // Indentation grows with depth, so check the size as the text grows.
+        value::check_string_size(out.len())?;
     }
     Ok(())
 }
@@ -259,6 +261,7 @@ fn write_yaml_list(
                 end_line(out);
             }
         }
+        value::check_string_size(out.len())?;
     }
     Ok(())
 }
@@ -366,7 +369,8 @@ fn yaml_double_quoted(text: &str) -> String {
 
 /// Decodes one YAML document with Terraform's rules: plain scalars resolve to null,
 /// bool (YAML 1.1 words such as `yes` and `off` included), number or timestamp,
-/// everything quoted is a string, and map keys become strings.
+/// everything quoted is a string, and map keys become strings, so a key `yes` becomes
+/// `"true"`. Merge keys (`<<`) are ordinary keys, as in Terraform.
 pub(super) fn yamldecode(call: &Call) -> Outcome {
     let text = call.string(0)?;
     YamlBuilder::new(call.span)
@@ -500,7 +504,6 @@ impl YamlBuilder {
                         .ok_or("only string, number and bool map keys are supported")?;
                     *key = Some(text.into_owned());
                 }
-                Some(name) if name == "<<" => merge_yaml(map, &node)?,
                 Some(name) => {
                     map.insert(name, node);
                 }
@@ -517,29 +520,6 @@ impl YamlBuilder {
         };
         Ok(Node::new(self.span, value))
     }
-}
-
-/// Applies a merge key (`<<: *defaults`): keys already present win.
-fn merge_yaml(map: &mut Map, node: &Node) -> Result<(), String> {
-    let sources: Vec<&Map> = match &node.value {
-        Value::Map(source) => vec![source],
-        Value::List(items) => items
-            .iter()
-            .map(|item| {
-                item.as_map()
-                    .ok_or("a merge key needs a map or a list of maps")
-            })
-            .collect::<Result<_, _>>()?,
-        _ => return Err("a merge key needs a map or a list of maps".to_owned()),
-    };
-    for source in sources {
-        for (key, item) in source {
-            if !map.contains_key(key) {
-                map.insert(key.clone(), item.clone());
-            }
-        }
-    }
-    Ok(())
 }
 
 fn check_collection_tag(tag: Option<&Tag>, expected: &str) -> Result<(), String> {
@@ -563,7 +543,10 @@ fn resolve_plain(raw: &str) -> Result<Value, String> {
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
             return Ok(Value::Number(f64::INFINITY));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Ok(Value::Number(f64::NEG_INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" | "-Inf" | "-inf" => {
+            return Ok(Value::Number(f64::NEG_INFINITY));
+        }
+        "+Inf" | "+inf" => return Ok(Value::Number(f64::INFINITY)),
         ".nan" | ".NaN" | ".NAN" => return Err("floating point NaN is not supported".to_owned()),
         _ => {}
     }
