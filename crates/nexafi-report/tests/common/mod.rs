@@ -1,0 +1,341 @@
+//! A hand-made scan of a small Terraform file and a Kubernetes manifest, with findings
+//! located by searching the real source text.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use nexafi_model::{
+    ControlResult, ControlStatus, FileId, Finding, FrameworkResult, ScanInputs, ScanResult,
+    Severity, SourceMap, Span, Summary, ToolInfo, Verdict, fingerprint,
+};
+
+pub const TERRAFORM: &str = r#"resource "aws_kms_key" "ledger" {
+  description         = "ledger key"
+  enable_key_rotation = false
+}
+
+resource "aws_s3_bucket" "audit_logs" {
+	bucket = var.audit_bucket_name
+}
+"#;
+
+pub const MANIFEST: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ledger
+  namespace: payments
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example/ledger:1.4
+          securityContext:
+            privileged: true
+            runAsNonRoot: true
+"#;
+
+pub struct Fixture {
+    pub sources: SourceMap,
+    pub result: ScanResult,
+}
+
+/// A finding's location, as the engine writes it.
+struct Place {
+    file: String,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+}
+
+/// Locates the first match of `needle` in the file `id`.
+fn place(sources: &SourceMap, id: FileId, needle: &str) -> Place {
+    let Some(file) = sources.get(id) else {
+        panic!("file {id:?} is not in the source map");
+    };
+    let Some(start) = file.text.find(needle) else {
+        panic!("{needle:?} is not in {}", file.path.display());
+    };
+    let Some(location) = sources.locate(Span::new(id, start, start + needle.len())) else {
+        panic!("{needle:?} cannot be located");
+    };
+    Place {
+        file: location.path.display().to_string(),
+        line: location.start.line,
+        column: location.start.column,
+        end_line: location.end.line,
+        end_column: location.end.column,
+    }
+}
+
+struct Spec<'a> {
+    check_id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    verdict: Verdict,
+    message: &'a str,
+    categories: &'a [&'a str],
+    controls: &'a [(&'a str, &'a [&'a str])],
+    resource: &'a str,
+    resource_kind: &'a str,
+    attribute: Option<&'a str>,
+    expected: Option<&'a str>,
+    found: Option<&'a str>,
+}
+
+fn finding(place: Place, spec: Spec<'_>) -> Finding {
+    Finding {
+        check_id: spec.check_id.to_owned(),
+        title: spec.title.to_owned(),
+        severity: spec.severity,
+        verdict: spec.verdict,
+        message: spec.message.to_owned(),
+        categories: spec.categories.iter().map(|c| (*c).to_owned()).collect(),
+        controls: spec
+            .controls
+            .iter()
+            .map(|(framework, ids)| {
+                (
+                    (*framework).to_owned(),
+                    ids.iter().map(|id| (*id).to_owned()).collect(),
+                )
+            })
+            .collect::<BTreeMap<_, _>>(),
+        fingerprint: fingerprint(spec.check_id, &place.file, spec.resource, spec.attribute),
+        file: place.file,
+        line: place.line,
+        column: place.column,
+        end_line: place.end_line,
+        end_column: place.end_column,
+        resource: spec.resource.to_owned(),
+        resource_kind: spec.resource_kind.to_owned(),
+        attribute: spec.attribute.map(str::to_owned),
+        expected: spec.expected.map(str::to_owned),
+        found: spec.found.map(str::to_owned),
+    }
+}
+
+fn control(
+    id: &str,
+    title: &str,
+    status: ControlStatus,
+    checks: &[&str],
+    counts: [usize; 4],
+) -> ControlResult {
+    ControlResult {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        status,
+        checks: checks.iter().map(|c| (*c).to_owned()).collect(),
+        pass: counts[0],
+        fail: counts[1],
+        unknown: counts[2],
+        waived: counts[3],
+    }
+}
+
+/// Builds a scan with one finding of each verdict, in an unsorted order.
+pub fn fixture() -> Fixture {
+    let sources = SourceMap::new();
+    let terraform = sources.add("infra/main.tf", TERRAFORM.to_owned());
+    let manifest = sources.add("k8s/ledger.yaml", MANIFEST.to_owned());
+
+    let findings = vec![
+        finding(
+            place(&sources, manifest, "true"),
+            Spec {
+                check_id: "NXF-K8S-POD-001",
+                title: "Containers do not run privileged",
+                severity: Severity::Critical,
+                verdict: Verdict::Fail,
+                message: "container app runs privileged; remove securityContext.privileged or set it to false",
+                categories: &["workload-hardening"],
+                controls: &[("pci_dss", &["2.2.1"]), ("soc2", &["CC6.8"])],
+                resource: "apps/v1/Deployment/payments/ledger",
+                resource_kind: "Deployment",
+                attribute: Some("spec.template.spec.containers.0.securityContext.privileged"),
+                expected: Some("false"),
+                found: Some("true"),
+            },
+        ),
+        finding(
+            place(&sources, terraform, "false"),
+            Spec {
+                check_id: "NXF-AWS-KMS-001",
+                title: "KMS customer-managed keys rotate automatically",
+                severity: Severity::Medium,
+                verdict: Verdict::Fail,
+                message: "automatic key rotation is disabled; set enable_key_rotation = true",
+                categories: &["key-rotation"],
+                controls: &[("ffiec", &["IS.II.C.19"]), ("pci_dss", &["3.7.4"])],
+                resource: "aws_kms_key.ledger",
+                resource_kind: "aws_kms_key",
+                attribute: Some("enable_key_rotation"),
+                expected: Some("true"),
+                found: Some("false"),
+            },
+        ),
+        finding(
+            place(&sources, terraform, "var.audit_bucket_name"),
+            Spec {
+                check_id: "NXF-AWS-S3-004",
+                title: "S3 bucket names follow the data-classification prefix",
+                severity: Severity::Low,
+                verdict: Verdict::Unknown,
+                message: "var.audit_bucket_name has no default and no value was given",
+                categories: &["asset-inventory"],
+                controls: &[],
+                resource: "aws_s3_bucket.audit_logs",
+                resource_kind: "aws_s3_bucket",
+                attribute: Some("bucket"),
+                expected: None,
+                found: Some("(unknown: var.audit_bucket_name has no value)"),
+            },
+        ),
+        finding(
+            place(&sources, manifest, "runAsNonRoot: true"),
+            Spec {
+                check_id: "NXF-K8S-POD-002",
+                title: "Containers run as a non-root user",
+                severity: Severity::High,
+                verdict: Verdict::Pass,
+                message: "container app sets runAsNonRoot: true",
+                categories: &["workload-hardening"],
+                controls: &[("pci_dss", &["2.2.1"])],
+                resource: "apps/v1/Deployment/payments/ledger",
+                resource_kind: "Deployment",
+                attribute: Some("spec.template.spec.containers.0.securityContext.runAsNonRoot"),
+                expected: None,
+                found: None,
+            },
+        ),
+        finding(
+            place(&sources, terraform, "\"ledger\""),
+            Spec {
+                check_id: "NXF-AWS-KMS-002",
+                title: "KMS keys have a deletion window of at least 30 days",
+                severity: Severity::Low,
+                verdict: Verdict::Waived,
+                message: "waived until 2027-01-31 by platform-team: key is recreated by the ledger migration",
+                categories: &["kms-key-access"],
+                controls: &[("pci_dss", &["3.6.1"])],
+                resource: "aws_kms_key.ledger",
+                resource_kind: "aws_kms_key",
+                attribute: Some("deletion_window_in_days"),
+                expected: Some(">= 30"),
+                found: None,
+            },
+        ),
+        Finding {
+            check_id: "NXF-LOAD-ERROR".to_owned(),
+            title: "Input could not be loaded".to_owned(),
+            severity: Severity::High,
+            verdict: Verdict::Error,
+            message: "helm is not installed, so the chart cannot be rendered; install helm 3 or scan rendered manifests".to_owned(),
+            categories: Vec::new(),
+            controls: BTreeMap::new(),
+            fingerprint: fingerprint("NXF-LOAD-ERROR", "charts/payments", "", None),
+            file: "charts/payments".to_owned(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            resource: String::new(),
+            resource_kind: String::new(),
+            attribute: None,
+            expected: None,
+            found: None,
+        },
+    ];
+
+    let frameworks = vec![
+        FrameworkResult {
+            id: "pci_dss".to_owned(),
+            name: "PCI DSS".to_owned(),
+            version: "4.0.1".to_owned(),
+            score: Some(33.33),
+            coverage: 75.0,
+            satisfied: 1,
+            not_satisfied: 2,
+            not_assessed: 0,
+            manual: 1,
+            controls: vec![
+                control(
+                    "2.2.1",
+                    "Configuration standards cover every system component",
+                    ControlStatus::NotSatisfied,
+                    &["NXF-K8S-POD-001", "NXF-K8S-POD-002"],
+                    [1, 2, 0, 0],
+                ),
+                control(
+                    "3.6.1",
+                    "Key-management procedures protect cryptographic keys",
+                    ControlStatus::Satisfied,
+                    &["NXF-AWS-KMS-002"],
+                    [0, 0, 0, 1],
+                ),
+                control(
+                    "3.7.4",
+                    "Keys are changed at the end of their cryptoperiod",
+                    ControlStatus::NotSatisfied,
+                    &["NXF-AWS-KMS-001"],
+                    [0, 2, 0, 0],
+                ),
+                control(
+                    "12.1.1",
+                    "An information security policy is published",
+                    ControlStatus::Manual,
+                    &[],
+                    [0, 0, 0, 0],
+                ),
+            ],
+        },
+        FrameworkResult {
+            id: "soc2".to_owned(),
+            name: "SOC 2 - AICPA Trust Services Criteria".to_owned(),
+            version: "2017 TSC (with revised points of focus, 2022)".to_owned(),
+            score: None,
+            coverage: 50.0,
+            satisfied: 0,
+            not_satisfied: 0,
+            not_assessed: 1,
+            manual: 1,
+            controls: vec![
+                control(
+                    "CC6.8",
+                    "Unauthorized or malicious software is prevented or detected",
+                    ControlStatus::NotAssessed,
+                    &["NXF-K8S-POD-001"],
+                    [0, 0, 1, 0],
+                ),
+                control(
+                    "CC1.1",
+                    "The entity demonstrates integrity and ethical values",
+                    ControlStatus::Manual,
+                    &[],
+                    [0, 0, 0, 0],
+                ),
+            ],
+        },
+    ];
+
+    let result = ScanResult {
+        tool: ToolInfo {
+            name: "nexafi".to_owned(),
+            version: "0.1.0".to_owned(),
+        },
+        inputs: ScanInputs {
+            paths: vec!["infra".to_owned(), "k8s".to_owned(), "charts".to_owned()],
+            files: 2,
+            resources: 3,
+            checks: 64,
+            severity_threshold: Some(Severity::Medium),
+        },
+        summary: Summary::count(&findings),
+        findings,
+        frameworks,
+    };
+    Fixture { sources, result }
+}
