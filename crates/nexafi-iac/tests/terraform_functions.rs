@@ -974,7 +974,7 @@ fn datetime_functions() {
 }
 
 /// A module directory with a text file, a binary file and a subdirectory, inside a
-/// scanned directory that also holds a file next to the module.
+/// scanned directory that also contains a file next to the module.
 struct Module {
     _root: tempfile::TempDir,
     scanned: std::path::PathBuf,
@@ -1017,6 +1017,50 @@ fn file_reads_module_file() {
     assert_eq!(encoded, Ok(s("//4A")));
     let md5 = run_in("filemd5", vec![s("policy.json")], &module.context);
     assert!(matches!(md5, Ok(Node { value: Value::String(ref text), .. }) if text.len() == 32));
+}
+
+#[test]
+fn fileset_lists_matches() {
+    let module = module();
+    let dir = &module.context.module_dir;
+    fs::write(dir.join("templates").join("a.tpl"), "a").expect("write a.tpl");
+    fs::create_dir_all(dir.join("templates").join("nested")).expect("create nested");
+    fs::write(dir.join("templates").join("nested").join("b.tpl"), "b").expect("write b.tpl");
+    fs::write(dir.join("templates").join("c.txt"), "c").expect("write c.txt");
+
+    assert_eq!(
+        run_in(
+            "fileset",
+            vec![s("."), s("templates/*.tpl")],
+            &module.context
+        ),
+        Ok(strings(&["templates/a.tpl"]))
+    );
+    assert_eq!(
+        run_in(
+            "fileset",
+            vec![s("templates"), s("**/*.tpl")],
+            &module.context
+        ),
+        Ok(strings(&["a.tpl", "nested/b.tpl"]))
+    );
+    assert_eq!(
+        run_in(
+            "fileset",
+            vec![s("templates"), s("{a.tpl,c.txt}")],
+            &module.context
+        ),
+        Ok(strings(&["a.tpl", "c.txt"]))
+    );
+    assert_eq!(
+        run_in("fileset", vec![s("missing"), s("*")], &module.context),
+        Ok(list(vec![]))
+    );
+    let outside = run_in("fileset", vec![s("../.."), s("*")], &module.context);
+    assert!(
+        matches!(outside, Err(FunctionError::Unsupported(_))),
+        "{outside:?}"
+    );
 }
 
 #[test]
@@ -1232,6 +1276,9 @@ fn invalid_arguments() {
                   f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n\
                   g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n\
                   h: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+    let long = "a".repeat(20_000);
+    let replacement = "b".repeat(1_000);
+    let many_empty: Vec<Node> = (0..200).map(|_| s("")).collect();
     let wide: Vec<Node> = (0..400).map(|index| n(f64::from(index))).collect();
     check_invalid(vec![
         ("range", vec![n(1.0), n(2000.0)], "more than 1024 values"),
@@ -1331,6 +1378,17 @@ fn invalid_arguments() {
         ("parseint", vec![s(&"F".repeat(400)), n(16.0)], "too large"),
         ("indent", vec![n(10_000_000.0), s("a\nb\nc\nd")], "limit"),
         ("indent", vec![n(-1.0), s("a\nb")], "must not be negative"),
+        ("replace", vec![s(&long), s(""), s(&replacement)], "limit"),
+        (
+            "replace",
+            vec![s(&long), s("/a/"), s(&replacement)],
+            "limit",
+        ),
+        (
+            "join",
+            vec![s(&"x".repeat(100_000)), list(many_empty)],
+            "limit",
+        ),
         ("format", vec![s("%d"), n(1.5)], "an integer is required"),
         ("format", vec![s("%s")], "not enough arguments"),
         (

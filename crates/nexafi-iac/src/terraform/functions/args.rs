@@ -9,7 +9,7 @@ use nexafi_model::{Map, Node, Span, Value};
 use super::FunctionContext;
 use super::value::{self, MAX_DEPTH};
 
-/// Why a function returned no value. `Unknown` is not an error: [`super::call`] turns
+/// Outcome of a call that produced no value. `Unknown` is not an error: [`super::call`] turns
 /// it into an unknown result whose reason names the function.
 #[derive(Debug)]
 pub(super) enum Failure {

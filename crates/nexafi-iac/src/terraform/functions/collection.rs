@@ -55,7 +55,7 @@ pub(super) fn concat(call: &Call) -> Outcome {
 }
 
 /// Tells whether the list has an element equal to the value. An unknown element makes
-/// the answer unknown unless a known element already matches.
+/// the result unknown unless a known element already matches.
 pub(super) fn contains(call: &Call) -> Outcome {
     let list = sequence(call, 0, "argument must be list, tuple, or set")?;
     if list.is_empty() {

@@ -127,7 +127,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The Gregorian date of a day number since 1970-01-01.
+/// Returns the Gregorian date of a day number since 1970-01-01.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
@@ -295,6 +295,7 @@ fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| invalid("cannot read the month"))?;
     let day = (reader.eat(b'-').then(|| reader.digits(2, 2)).flatten())
         .ok_or_else(|| invalid("cannot read the day of month"))?;
+
     if !reader.eat(b'T') {
         return Err(invalid("missing required time introducer 'T'"));
     }
@@ -314,6 +315,7 @@ fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
     if !reader.at_end() {
         return Err(invalid("extra text after the UTC offset"));
     }
+
     Fields {
         year,
         month,

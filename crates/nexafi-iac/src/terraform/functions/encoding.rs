@@ -330,7 +330,7 @@ fn yaml_literal(text: &str, indent: usize) -> String {
     out
 }
 
-/// The characters YAML writes as they are; others need an escape.
+/// Tells whether YAML writes the character as it is, without an escape.
 fn yaml_printable(c: char) -> bool {
     matches!(u32::from(c),
         0x0A | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
@@ -367,10 +367,11 @@ fn yaml_double_quoted(text: &str) -> String {
     out
 }
 
-/// Decodes one YAML document with Terraform's rules: plain scalars resolve to null,
-/// bool (YAML 1.1 words such as `yes` and `off` included), number or timestamp,
-/// everything quoted is a string, and map keys become strings, so a key `yes` becomes
-/// `"true"`. Merge keys (`<<`) are ordinary keys, as in Terraform.
+/// Decodes one YAML document with Terraform's rules. Plain scalars resolve to null,
+/// bool (YAML 1.1 words such as `yes` and `off` included), number or timestamp, and
+/// everything quoted is a string. Map keys resolve the same way and then become
+/// strings, so a key `yes` becomes `"true"`. Merge keys (`<<`) are ordinary keys, as
+/// in Terraform.
 pub(super) fn yamldecode(call: &Call) -> Outcome {
     let text = call.string(0)?;
     YamlBuilder::new(call.span)

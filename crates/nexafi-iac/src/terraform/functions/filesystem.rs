@@ -11,6 +11,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+use globset::GlobBuilder;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use md5::Md5;
@@ -19,6 +21,10 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::args::{Call, Failure, Outcome};
 use super::hash::hex;
+
+/// Largest number of directory entries `fileset` visits, so a pattern over a huge tree
+/// fails instead of walking it all.
+const MAX_FILESET_ENTRIES: usize = 10_000;
 
 /// Largest file the file functions read, in bytes; the same as the largest string
 /// a function builds.
@@ -182,6 +188,71 @@ fn unreadable(call: &Call, shown: &str, reason: &str) -> Failure {
         "{}(): cannot read {shown:?} offline: {reason}",
         call.name
     ))
+}
+
+/// Lists the files below `path` whose path relative to it matches `pattern`, sorted.
+/// Patterns use `*` and `?` within one path element, `**` across elements, `[...]`
+/// classes and `{a,b}` alternatives. Directories themselves never match.
+pub(super) fn fileset(call: &Call) -> Outcome {
+    let base_text = call.string(0)?.into_owned();
+    let pattern = call.string(1)?;
+    let glob = GlobBuilder::new(&pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|error| call.invalid(1, format!("invalid glob pattern: {error}")))?
+        .compile_matcher();
+
+    let base = module_dir(call).join(&base_text);
+    let base = match fs::canonicalize(&base) {
+        Ok(base) => base,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return call.list_node(Vec::new());
+        }
+        Err(error) => return Err(unreadable(call, &base_text, &error.to_string())),
+    };
+    check_inside_root(call, &base_text, &base)?;
+
+    let mut found = Vec::new();
+    let mut visited = 0_usize;
+    let mut pending = vec![(base.clone(), String::new())];
+    while let Some((directory, relative)) = pending.pop() {
+        let entries = fs::read_dir(&directory)
+            .map_err(|error| unreadable(call, &base_text, &error.to_string()))?;
+        for entry in entries {
+            let entry = entry.map_err(|error| unreadable(call, &base_text, &error.to_string()))?;
+            visited += 1;
+            if visited > MAX_FILESET_ENTRIES {
+                return Err(unreadable(
+                    call,
+                    &base_text,
+                    &format!("the directory has more than {MAX_FILESET_ENTRIES} entries"),
+                ));
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = if relative.is_empty() {
+                name
+            } else {
+                format!("{relative}/{name}")
+            };
+            // Symbolic links are not followed, so the walk stays below the base.
+            let kind = entry
+                .file_type()
+                .map_err(|error| unreadable(call, &base_text, &error.to_string()))?;
+            if kind.is_dir() {
+                pending.push((entry.path(), path));
+            } else if kind.is_file() && glob.is_match(&path) {
+                found.push(path);
+            }
+        }
+    }
+
+    found.sort();
+    let items = found
+        .into_iter()
+        .map(|path| call.node(nexafi_model::Value::String(path)))
+        .collect();
+    call.list_node(items)
 }
 
 /// Makes a path absolute against the module directory, which is made absolute

@@ -440,12 +440,12 @@ struct Digits {
 }
 
 impl Digits {
-    /// The fewest digits that read back as the same `f64`.
+    /// Returns the shortest digits that read back as the same `f64`.
     fn shortest(number: f64) -> Digits {
         Digits::parse(&format!("{:e}", number.abs()))
     }
 
-    /// The number rounded to `significant` digits (at least one).
+    /// Rounds the number to `significant` digits (at least one).
     fn rounded(number: f64, significant: usize) -> Digits {
         let places = significant.max(1) - 1;
         Digits::parse(&format!("{:.*e}", places, number.abs()))

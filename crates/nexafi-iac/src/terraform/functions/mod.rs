@@ -111,7 +111,7 @@ fn find(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|function| function.name == name)
 }
 
-/// How a function treats unknown arguments.
+/// Policy of a function for unknown arguments.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unknowns {
     /// An unknown anywhere in the arguments makes the whole result unknown.
@@ -314,6 +314,7 @@ static FUNCTIONS: &[Function] = &[
     fixed("filesha512", &["path"], filesystem::filesha512),
     fixed("filebase64sha256", &["path"], filesystem::filebase64sha256),
     fixed("filebase64sha512", &["path"], filesystem::filebase64sha512),
+    fixed("fileset", &["path", "pattern"], filesystem::fileset),
     fixed("abspath", &["path"], filesystem::abspath),
     fixed("dirname", &["path"], filesystem::dirname),
     fixed("basename", &["path"], filesystem::basename),

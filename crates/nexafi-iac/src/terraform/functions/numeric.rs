@@ -71,9 +71,9 @@ fn finite_or_infinite(call: &Call, result: f64) -> Outcome {
     call.number_node(result)
 }
 
-/// Parses a string of digits in `base` (2 to 62) with an optional sign. Bases above
-/// 36 use lowercase letters for 10 to 35 and uppercase letters for 36 to 61, as Go's
-/// `big.Int` does; up to base 36 letters are case-insensitive.
+/// Parses a string of digits in `base` (2 to 62) with an optional sign. Up to base 36,
+/// letters are case-insensitive. Above it, lowercase letters are 10 to 35 and
+/// uppercase letters 36 to 61, as in Go's `big.Int`.
 pub(super) fn parseint(call: &Call) -> Outcome {
     let node = call.present(0)?;
     let Value::String(text) = &node.value else {

@@ -293,7 +293,7 @@ impl Shape {
         ))
     }
 
-    /// A group that took no part in the match is null.
+    /// Builds the result of one match. A group that took no part in the match is null.
     fn result(&self, call: &Call, captures: &Captures) -> Node {
         let group = |index: usize| match captures.get(index) {
             Some(found) => call.node(Value::String(found.as_str().to_owned())),

@@ -150,7 +150,7 @@ pub(super) fn to_bool(node: &Node) -> Option<bool> {
 }
 
 /// Compares two values as Terraform's `==` does, ignoring spans. Values of different
-/// types are unequal. Returns `None` when an unknown value decides the answer.
+/// types are unequal. Returns `None` when an unknown value decides the result.
 pub(super) fn equal(left: &Node, right: &Node) -> Option<bool> {
     match (&left.value, &right.value) {
         (Value::Unknown(_), _) | (_, Value::Unknown(_)) => None,
@@ -271,8 +271,8 @@ pub(super) fn dedup(items: Vec<Node>) -> Vec<Node> {
         .collect()
 }
 
-/// Returns a string that is equal for two values exactly when [`equal`] says they are
-/// equal, so sets can be built with hashing instead of pairwise comparison. `None`
+/// Returns a string that is equal for two values exactly when [`equal`] returns
+/// `Some(true)`, so sets can be built with hashing instead of pairwise comparison. `None`
 /// when the value contains an unknown.
 pub(super) fn canonical_key(node: &Node) -> Option<String> {
     let mut key = String::new();
