@@ -1133,3 +1133,11 @@ pub fn account_service(
         ],
     }
 }
+
+/// Returns true for a CIDR range with prefix length 0, which matches every address:
+/// `0.0.0.0/0`, `::/0`, or any address written with `/0`.
+pub fn is_open_cidr(cidr: &str) -> bool {
+    cidr.trim()
+        .split_once('/')
+        .is_some_and(|(_, prefix)| prefix.trim().parse::<u8>() == Ok(0))
+}
