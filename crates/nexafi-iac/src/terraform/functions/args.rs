@@ -38,8 +38,7 @@ impl<'a> Call<'a> {
         let required = self.params.len();
         if let Some(missing) = self.params.get(self.args.len()) {
             return Err(Failure::Invalid(format!(
-                "not enough function arguments: function \"{}\" expects {}, missing value for \"{missing}\"",
-                self.name,
+                "not enough function arguments: {} expected, missing value for \"{missing}\"",
                 plural_arguments(required, self.variadic.is_some()),
             )));
         }
@@ -52,8 +51,7 @@ impl<'a> Call<'a> {
             && self.args.len() > max
         {
             return Err(Failure::Invalid(format!(
-                "too many function arguments: function \"{}\" expects only {}",
-                self.name,
+                "too many function arguments: only {} expected",
                 plural_arguments(max, false),
             )));
         }
@@ -94,12 +92,10 @@ impl<'a> Call<'a> {
         ))
     }
 
-    /// Builds the error for a call that failed as a whole, in Terraform's words.
+    /// Builds the error for a call that failed as a whole. Like every message here it
+    /// leaves out the function's name, which the caller puts in front.
     pub fn fail(&self, message: impl Display) -> Failure {
-        Failure::Invalid(format!(
-            "call to function \"{}\" failed: {message}",
-            self.name
-        ))
+        Failure::Invalid(message.to_string())
     }
 
     pub fn arg(&self, index: usize) -> Result<&'a Node, Failure> {

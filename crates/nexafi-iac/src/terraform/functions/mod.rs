@@ -47,7 +47,8 @@ pub enum FunctionError {
     /// turns this into an unknown value with the message as reason.
     Unsupported(String),
     /// The arguments are invalid, as `terraform plan` would also report. The message
-    /// names the parameter but not the call's location, which the caller adds.
+    /// names the parameter where one is at fault, in Terraform's words, but neither the
+    /// function nor the call's location, which the caller adds.
     Invalid(String),
 }
 
