@@ -1141,3 +1141,158 @@ pub fn is_open_cidr(cidr: &str) -> bool {
         .split_once('/')
         .is_some_and(|(_, prefix)| prefix.trim().parse::<u8>() == Ok(0))
 }
+
+/// Returns the distinct reasons why parts of `statement` are unknown offline, for the
+/// message of an unknown verdict.
+pub fn statement_unknown_reasons(statement: &PolicyStatement) -> Vec<String> {
+    let principals = [&statement.principals, &statement.not_principals]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|principal| [&principal.kind, &principal.identifier]);
+    let conditions = statement.conditions.iter().flat_map(|condition| {
+        [&condition.operator, &condition.key]
+            .into_iter()
+            .chain(condition.values.iter())
+    });
+    let terms = std::iter::once(&statement.effect)
+        .chain(principals)
+        .chain(statement.actions.iter())
+        .chain(statement.not_actions.iter())
+        .chain(statement.resources.iter())
+        .chain(statement.not_resources.iter())
+        .chain(conditions);
+
+    let mut reasons: Vec<String> = Vec::new();
+    for term in terms {
+        if let PolicyTerm::Unknown(reason) | PolicyTerm::Partial { reason, .. } = term
+            && !reasons.contains(reason)
+        {
+            reasons.push(reason.clone());
+        }
+    }
+    reasons
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_match_cases() {
+        let cases = [
+            ("kms:*", "kms:", true),
+            ("kms:*", "KMS:Decrypt", true),
+            ("*", "s3:GetObject", true),
+            ("*:*", "kms:", true),
+            ("kms:Decrypt", "kms:decrypt", true),
+            ("kms:D*", "kms:", false),
+            ("s3:Get?bject", "s3:GetObject", true),
+            ("s3:Get?bject", "s3:GetObjects", false),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+        ];
+        for (pattern, text, expected) in cases {
+            assert_eq!(
+                wildcard_match(pattern, text),
+                expected,
+                "{pattern:?} against {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn template_pattern_cases() {
+        let cases = [
+            (
+                r#""arn:aws:iam::${data.aws_caller_identity.current.account_id}:root""#,
+                Some("arn:aws:iam::*:root"),
+            ),
+            (r#""${aws_s3_bucket.b.arn}/*""#, Some("*/*")),
+            (r#""${var.principal}""#, None),
+            (r#""${lookup({"a" = "}"}, "a")}x""#, Some("*x")),
+            (r#""$${literal}""#, Some("${literal}")),
+            (r#""%{if var.x}a%{endif}""#, None),
+            ("var.principal", None),
+            (r#""${unclosed""#, None),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(
+                template_pattern(source).as_deref(),
+                expected,
+                "template {source}"
+            );
+        }
+    }
+
+    #[test]
+    fn partial_term_rules_out_wildcard() {
+        let term = PolicyTerm::Partial {
+            reason: "computed".to_owned(),
+            pattern: "arn:aws:iam::*:root".to_owned(),
+        };
+        assert_eq!(term.equals("*"), Some(false));
+        assert_eq!(term.equals("arn:aws:iam::111122223333:root"), None);
+    }
+
+    #[test]
+    fn principal_everyone_forms() {
+        let known = |text: &str| PolicyTerm::Known(text.to_owned());
+        let principal =
+            |kind: PolicyTerm, identifier: PolicyTerm| PolicyPrincipal { kind, identifier };
+        assert_eq!(principal(known("*"), known("*")).is_everyone(), Some(true));
+        assert_eq!(
+            principal(known("AWS"), known("*")).is_everyone(),
+            Some(true)
+        );
+        assert_eq!(
+            principal(known("Service"), known("*")).is_everyone(),
+            Some(false)
+        );
+        assert_eq!(
+            principal(known("AWS"), known("arn:aws:iam::*:root")).is_everyone(),
+            Some(false)
+        );
+        assert_eq!(
+            principal(known("AWS"), PolicyTerm::Unknown("x".to_owned())).is_everyone(),
+            None
+        );
+    }
+
+    #[test]
+    fn json_policy_reads_statements() {
+        let sources = nexafi_model::SourceMap::new();
+        let text = r#"{"Statement": {"Effect": "Deny", "Principal": {"AWS": ["*"]},
+            "NotAction": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+            "Condition": {"Bool": {"aws:SecureTransport": false}}}}"#;
+        let node = Node::new(
+            nexafi_model::Span::default(),
+            Value::String(text.to_owned()),
+        );
+        let PolicyLookup::Present(policy) = read_policy_value(&sources, &node) else {
+            panic!("policy not read");
+        };
+        assert_eq!(policy.statements.len(), 1);
+        let statement = &policy.statements[0];
+        assert_eq!(statement.has_effect("Deny"), Some(true));
+        assert_eq!(statement.applies_to_everyone(), Some(true));
+        assert_eq!(statement.not_actions.len(), 1);
+        assert_eq!(
+            statement.conditions[0].values,
+            vec![PolicyTerm::Known("false".to_owned())]
+        );
+    }
+
+    #[test]
+    fn invalid_json_policy() {
+        let sources = nexafi_model::SourceMap::new();
+        let node = Node::new(
+            nexafi_model::Span::default(),
+            Value::String("{not json".to_owned()),
+        );
+        assert!(matches!(
+            read_policy_value(&sources, &node),
+            PolicyLookup::Invalid { .. }
+        ));
+    }
+}

@@ -3,7 +3,9 @@ use nexafi_model::{
 };
 
 use crate::Check;
-use crate::aws::support::{PolicyLookup, PolicyStatement, all_of, any_of, read_policy};
+use crate::aws::support::{
+    PolicyLookup, PolicyStatement, all_of, any_of, read_policy, statement_unknown_reasons,
+};
 
 pub static CHECK: Check = Check {
     meta: CheckMeta {
@@ -119,8 +121,9 @@ fn evaluate(resource: &Resource, model: &Model) -> Vec<Evaluation> {
                 Evaluation::unknown(
                     statement.span,
                     format!(
-                        "{name} may allow every KMS action to every AWS principal, but its \
-                         effect, principal, actions or conditions are unknown offline"
+                        "{name} may allow every KMS action to every AWS principal, but parts of \
+                         it cannot be known offline: {}",
+                        statement_unknown_reasons(statement).join("; ")
                     ),
                 )
                 .attribute("policy"),

@@ -130,7 +130,7 @@ fn read(block: &Resource, name: &str) -> Setting {
         Lookup::Unknown(unknown, span) => Setting {
             value: None,
             span,
-            found: format!("unknown: {}", unknown.reason),
+            found: format!("it cannot be known offline: {}", unknown.reason),
             owner,
         },
         Lookup::Present(node) => Setting {
@@ -182,7 +182,7 @@ fn judge(
             let mut reasons: Vec<String> = settings
                 .iter()
                 .filter(|setting| setting.value.is_none())
-                .map(|setting| format!("{} in {}", setting.found, setting.owner))
+                .map(|setting| format!("in {}, {}", setting.owner, setting.found))
                 .collect();
             reasons.extend(undetermined.iter().map(|(resource, reason)| {
                 format!("{} may cover this bucket: {reason}", resource.address)
@@ -193,7 +193,7 @@ fn judge(
                 .map_or(bucket.name_span, |setting| setting.span);
             Evaluation::unknown(
                 span,
-                format!("`{name}` cannot be decided offline: {}", reasons.join("; ")),
+                format!("`{name}` is not known to be true: {}", reasons.join("; ")),
             )
             .attribute(name)
         }

@@ -4,7 +4,10 @@ use nexafi_model::{
 
 use crate::Check;
 use crate::aws::s3::bucket::{BUCKET_KIND, Origin, split_resources};
-use crate::aws::support::{PolicyLookup, PolicyStatement, PolicyTerm, all_of, any_of, read_policy};
+use crate::aws::support::{
+    PolicyLookup, PolicyStatement, PolicyTerm, all_of, any_of, read_policy,
+    statement_unknown_reasons,
+};
 
 pub static CHECK: Check = Check {
     meta: CheckMeta {
@@ -118,7 +121,8 @@ fn evaluate(bucket: &Resource, model: &Model) -> Vec<Evaluation> {
                         None => search.unknowns.push((
                             format!(
                                 "a statement of {described} may deny plain HTTP, but parts of it \
-                                 are unknown offline"
+                                 cannot be known offline: {}",
+                                statement_unknown_reasons(statement).join("; ")
                             ),
                             statement.span,
                         )),
