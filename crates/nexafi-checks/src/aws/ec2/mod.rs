@@ -1,4 +1,4 @@
-//! Amazon VPC and EC2 networking: flow logs and security groups.
+//! Amazon VPC and EC2: flow logs, security groups, instance metadata and EBS encryption.
 
 use crate::Check;
 
@@ -8,11 +8,15 @@ mod vpc;
 pub mod admin_ports;
 pub mod database_ports;
 pub mod default_security_group;
+pub mod ebs_encryption;
 pub mod flow_logs;
+pub mod imds_v2;
 
 pub static CHECKS: &[&Check] = &[
     &flow_logs::CHECK,
     &default_security_group::CHECK,
     &admin_ports::CHECK,
     &database_ports::CHECK,
+    &imds_v2::CHECK,
+    &ebs_encryption::CHECK,
 ];

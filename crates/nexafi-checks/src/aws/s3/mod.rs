@@ -11,6 +11,7 @@ pub mod encryption;
 pub mod encryption_cmk;
 pub mod object_lock;
 pub mod public_access_block;
+pub mod public_acl;
 pub mod secure_transport;
 pub mod versioning;
 
@@ -22,4 +23,5 @@ pub static CHECKS: &[&Check] = &[
     &access_logging::CHECK,
     &object_lock::CHECK,
     &secure_transport::CHECK,
+    &public_acl::CHECK,
 ];
