@@ -58,7 +58,7 @@ fn list(format: OutputFormat, input: Option<InputFilter>) -> Result<Outcome, sup
         OutputFormat::Human => {
             let mut table = Table::new();
             table
-                .load_preset(UTF8_FULL_CONDENSED)
+                .load_style(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_header(["id", "severity", "input", "title"]);
             for check in &checks {

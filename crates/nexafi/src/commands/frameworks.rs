@@ -75,7 +75,7 @@ fn list(frameworks: &[Framework], format: OutputFormat) -> Result<String, super:
     }
     let mut table = Table::new();
     table
-        .load_preset(UTF8_FULL_CONDENSED)
+        .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["id", "name", "version", "controls", "with checks", "default"]);
     for entry in &entries {
@@ -133,7 +133,7 @@ fn show(framework: &Framework, format: OutputFormat) -> Result<String, super::Er
     }
     let mut table = Table::new();
     table
-        .load_preset(UTF8_FULL_CONDENSED)
+        .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["control", "title", "checks"]);
     for entry in &entries {
