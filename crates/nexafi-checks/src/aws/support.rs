@@ -137,7 +137,9 @@ pub fn referenced_by_value<'a>(
         if !same_path && !span_contains(value_span, reference.span) {
             continue;
         }
-        let targets = model.resources.iter().filter(|candidate| {
+        // The kind index keeps this lookup off a scan of every resource of the model.
+        let kind = target_kind(&reference.target);
+        let targets = model.by_kind(&kind).filter(|candidate| {
             candidate.group == resource.group && candidate.is_target_of(reference)
         });
         for target in targets {
@@ -147,6 +149,22 @@ pub fn referenced_by_value<'a>(
         }
     }
     found
+}
+
+/// Returns the resource kind an address names: `module.m.aws_kms_key.k[0]` gives
+/// `aws_kms_key`, and `data.aws_kms_alias.a` gives `data.aws_kms_alias`.
+fn target_kind(address: &str) -> String {
+    let segments: Vec<&str> = nexafi_model::strip_instance_key(address)
+        .split('.')
+        .collect();
+    let count = segments.len();
+    match count {
+        0 | 1 => String::new(),
+        _ if count >= 3 && segments[count - 3] == "data" => {
+            format!("data.{}", segments[count - 2])
+        }
+        _ => segments[count - 2].to_owned(),
+    }
 }
 
 /// Drops list indexes from a dotted attribute path: `rule.0.x` becomes `rule.x`.
@@ -522,6 +540,9 @@ fn read_policy_at_depth(
     match resource.body.lookup(path) {
         Lookup::Missing => PolicyLookup::Missing,
         Lookup::Present(node) => read_policy_value(&model.sources, node),
+        // NOTE: jsonencode() of a value with a computed leaf (a bucket ARN) arrives here as
+        // one unknown, so its statements cannot be judged until the loader keeps the
+        // structure of such arguments.
         Lookup::Unknown(unknown_value, span) => {
             let documents: Vec<&Resource> = referenced_by_value(model, resource, path, span)
                 .into_iter()
@@ -1281,6 +1302,21 @@ mod policy_tests {
             statement.conditions[0].values,
             vec![PolicyTerm::Known("false".to_owned())]
         );
+    }
+
+    #[test]
+    fn target_kind_forms() {
+        assert_eq!(target_kind("aws_kms_key.k"), "aws_kms_key");
+        assert_eq!(
+            target_kind("module.m[0].aws_kms_key.k[\"a\"]"),
+            "aws_kms_key"
+        );
+        assert_eq!(target_kind("data.aws_kms_alias.a"), "data.aws_kms_alias");
+        assert_eq!(
+            target_kind("module.m.data.aws_iam_policy_document.p"),
+            "data.aws_iam_policy_document"
+        );
+        assert_eq!(target_kind("root"), "");
     }
 
     #[test]
