@@ -1,0 +1,1 @@
+ledger_bucket_count = 2
