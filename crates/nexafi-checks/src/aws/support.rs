@@ -130,10 +130,10 @@ pub fn referenced_by_value<'a>(
     path: &str,
     value_span: nexafi_model::Span,
 ) -> Vec<&'a Resource> {
-    let wanted = path_without_indexes(path);
+    let expected_path = path_without_indexes(path);
     let mut found: Vec<&'a Resource> = Vec::new();
     for reference in &resource.references {
-        let same_path = path_without_indexes(&reference.attribute) == wanted;
+        let same_path = path_without_indexes(&reference.attribute) == expected_path;
         if !same_path && !span_contains(value_span, reference.span) {
             continue;
         }

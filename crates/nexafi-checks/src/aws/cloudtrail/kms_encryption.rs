@@ -32,7 +32,7 @@ pub static CHECK: Check = Check {
                   addresses and errors. With SSE-KMS, reading a log file needs `kms:Decrypt` on \
                   a key whose policy the security team controls, so a broad S3 read grant no \
                   longer exposes the audit trail, and every decryption is itself logged. PCI DSS \
-                  10.3.2 asks that audit log files be protected from unauthorised access.",
+                  10.3.1 limits read access to audit log files to those with a job-related need.",
             fix: "Create a key whose policy lets CloudTrail encrypt, and point the trail at it:\n\n\
                   ```hcl\nresource \"aws_cloudtrail\" \"main\" {\n  \
                   name           = \"organization\"\n  \

@@ -33,9 +33,9 @@ pub static CHECK: Check = Check {
                   administrative actions, and SOC 2 CC7.2 expects monitoring of the whole \
                   environment.",
             fix: "Make the trail cover every region:\n\n```hcl\nresource \"aws_cloudtrail\" \"main\" {\n  \
-                  name                       = \"organization\"\n  \
-                  s3_bucket_name             = aws_s3_bucket.trail.id\n  \
-                  is_multi_region_trail      = true\n  \
+                  name                          = \"organization\"\n  \
+                  s3_bucket_name                = aws_s3_bucket.trail.id\n  \
+                  is_multi_region_trail         = true\n  \
                   include_global_service_events = true\n}\n```",
             limitations: "Each trail is judged on its own: a single-region trail fails even when \
                           another trail of the account, possibly managed elsewhere, covers every \

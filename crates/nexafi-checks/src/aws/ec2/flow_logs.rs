@@ -34,8 +34,8 @@ pub static CHECK: Check = Check {
             why: "Flow logs are the record of which addresses talked to which, on which ports, and \
                   whether traffic was allowed. They are the evidence for investigating lateral \
                   movement and data exfiltration and for showing that segmentation works. PCI \
-                  DSS 10.2 asks for audit trails that allow events to be reconstructed, and FFIEC \
-                  and NIST CSF DE.CM expect network activity to be monitored.",
+                  DSS 10.2 asks for audit trails that allow events to be reconstructed, and NIST \
+                  CSF 2.0 DE.CM-01 expects networks and network services to be monitored.",
             fix: "Add a flow log for the VPC:\n\n```hcl\nresource \"aws_flow_log\" \"main\" {\n  \
                   vpc_id               = aws_vpc.main.id\n  traffic_type         = \"ALL\"\n  \
                   log_destination_type = \"s3\"\n  \

@@ -30,9 +30,9 @@ pub static CHECK: Check = Check {
             why: "The Kubernetes API server controls every workload, secret and role binding of \
                   the cluster. Reachable from the internet, it is exposed to credential stuffing \
                   with leaked kubeconfigs and tokens and to any authentication flaw of the API \
-                  server. PCI DSS 1.4.1 and 1.4.2 require controls between trusted and untrusted \
-                  networks, and FFIEC guidance expects administrative interfaces to stay on \
-                  internal networks.",
+                  server. PCI DSS 1.4.1 and 1.4.2 require network security controls between trusted \
+                  and untrusted networks and keep inbound traffic from untrusted networks to \
+                  what is authorised.",
             fix: "Turn the public endpoint off and reach the API through the VPC (VPN, bastion or \
                   CI runners inside it):\n\n```hcl\nresource \"aws_eks_cluster\" \"payments\" {\n  \
                   name     = \"payments\"\n  role_arn = aws_iam_role.cluster.arn\n\n  \

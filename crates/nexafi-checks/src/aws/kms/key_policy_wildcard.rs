@@ -39,8 +39,8 @@ pub static CHECK: Check = Check {
                   access to others, change the policy and schedule the key for deletion, \
                   destroying the data for good. A wildcard principal extends that to every AWS \
                   account in the world. PCI DSS 3.6.1 restricts access to keys to the fewest \
-                  custodians necessary, and SOC 2 CC6.1 expects access to encryption keys to be \
-                  restricted to authorised users.",
+                  custodians necessary, and SOC 2 CC6.1 expects encryption keys to be protected \
+                  during use and storage.",
             fix: "Name the principals, and keep full access for the account root only:\n\n\
                   ```hcl\ndata \"aws_iam_policy_document\" \"ledger_key\" {\n  statement {\n    \
                   sid       = \"AccountRoot\"\n    actions   = [\"kms:*\"]\n    \

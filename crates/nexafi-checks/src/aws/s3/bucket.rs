@@ -62,12 +62,12 @@ pub(crate) enum Naming {
 
 /// Decides whether the attribute `attribute` of `candidate` names `bucket`.
 pub(crate) fn names_bucket(candidate: &Resource, attribute: &str, bucket: &Resource) -> Naming {
-    let wanted = path_without_indexes(attribute);
+    let expected_path = path_without_indexes(attribute);
     let bucket_edges: Vec<&Reference> = candidate
         .references
         .iter()
         .filter(|reference| {
-            path_without_indexes(&reference.attribute) == wanted
+            path_without_indexes(&reference.attribute) == expected_path
                 && address_kind(&reference.target) == Some(BUCKET_KIND)
         })
         .collect();
