@@ -1551,3 +1551,448 @@ resource "aws_security_group" "g" {
         ["ingress.*.key -> aws_kms_key.k"]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Modules
+
+const BUCKET_MODULE: &str = r#"
+variable "name" {
+  type = string
+}
+variable "kms_key_arn" {
+  default = null
+}
+variable "versioned" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+resource "aws_s3_bucket" "this" {
+  bucket = var.name
+}
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+  rule {
+    apply_server_side_encryption_by_default {
+      kms_master_key_id = var.kms_key_arn
+    }
+  }
+}
+resource "aws_s3_bucket_versioning" "this" {
+  bucket  = aws_s3_bucket.this.id
+  enabled = var.versioned
+  path    = path.module
+}
+output "arn" {
+  value = aws_s3_bucket.this.arn
+}
+output "name" {
+  value = aws_s3_bucket.this.bucket
+}
+"#;
+
+#[test]
+fn module_with_count() {
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            r#"
+resource "aws_kms_key" "k" {}
+module "m" {
+  source      = "./modules/bucket"
+  count       = 2
+  name        = "logs-${count.index}"
+  kms_key_arn = aws_kms_key.k.arn
+  versioned   = null
+}
+resource "aws_s3_bucket_policy" "p" {
+  bucket = module.m[1].name
+  arn    = module.m[0].arn
+  names  = module.m[*].name
+}
+"#,
+        ),
+        ("modules/bucket/main.tf", BUCKET_MODULE),
+    ]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    assert_eq!(
+        output.addresses(),
+        [
+            "aws_kms_key.k",
+            "aws_s3_bucket_policy.p",
+            "module.m[0].aws_s3_bucket.this",
+            "module.m[0].aws_s3_bucket_server_side_encryption_configuration.this",
+            "module.m[0].aws_s3_bucket_versioning.this",
+            "module.m[1].aws_s3_bucket.this",
+            "module.m[1].aws_s3_bucket_server_side_encryption_configuration.this",
+            "module.m[1].aws_s3_bucket_versioning.this",
+        ]
+    );
+    assert_eq!(
+        output.value("module.m[1].aws_s3_bucket.this", "bucket"),
+        json!("logs-1")
+    );
+    assert_eq!(
+        output.value("module.m[0].aws_s3_bucket_versioning.this", "enabled"),
+        json!(true)
+    );
+    assert_eq!(
+        output.value("module.m[0].aws_s3_bucket_versioning.this", "path"),
+        json!("modules/bucket")
+    );
+    assert_eq!(
+        output.edges("module.m[0].aws_s3_bucket_versioning.this"),
+        ["bucket -> module.m[0].aws_s3_bucket.this"]
+    );
+
+    let sse = "module.m[1].aws_s3_bucket_server_side_encryption_configuration.this";
+    assert_eq!(
+        output.edges(sse),
+        [
+            "bucket -> module.m[1].aws_s3_bucket.this",
+            "rule.0.apply_server_side_encryption_by_default.0.kms_master_key_id -> aws_kms_key.k"
+        ]
+    );
+    let key = output
+        .resource(sse)
+        .body
+        .lookup("rule.0.apply_server_side_encryption_by_default.0.kms_master_key_id");
+    let Lookup::Unknown(unknown, span) = key else {
+        panic!("the key is not unknown: {key:?}");
+    };
+    assert_eq!(
+        unknown.reason,
+        "computed by the provider: aws_kms_key.k.arn"
+    );
+    assert_eq!(output.text(span), "var.kms_key_arn");
+
+    let policy = "aws_s3_bucket_policy.p";
+    assert_eq!(output.value(policy, "bucket"), json!("logs-1"));
+    assert_eq!(
+        output.unknown_reason(policy, "arn"),
+        "computed by the provider: module.m[0].aws_s3_bucket.this.arn"
+    );
+    assert_eq!(output.value(policy, "names"), json!(["logs-0", "logs-1"]));
+    assert_eq!(
+        output.edges(policy),
+        [
+            "bucket -> module.m[1].aws_s3_bucket.this",
+            "arn -> module.m[0].aws_s3_bucket.this",
+            "names -> module.m[0].aws_s3_bucket.this",
+            "names -> module.m[1].aws_s3_bucket.this"
+        ]
+    );
+}
+
+#[test]
+fn nested_modules_with_for_each() {
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            r#"
+module "team" {
+  source   = "./modules/team"
+  for_each = { red = "r", blue = "b" }
+  prefix   = each.value
+}
+resource "aws_s3_bucket_policy" "p" {
+  bucket = module.team["red"].bucket_name
+  all    = module.team
+}
+"#,
+        ),
+        (
+            "modules/team/main.tf",
+            r#"
+variable "prefix" {}
+locals {
+  name = "${var.prefix}-team"
+}
+module "bucket" {
+  source = "../bucket"
+  name   = local.name
+}
+output "bucket_name" {
+  value = module.bucket.name
+}
+"#,
+        ),
+        ("modules/bucket/main.tf", BUCKET_MODULE),
+    ]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    let address = "module.team[\"red\"].module.bucket.aws_s3_bucket.this";
+    assert_eq!(output.value(address, "bucket"), json!("r-team"));
+    assert_eq!(
+        output.value(
+            "module.team[\"blue\"].module.bucket.aws_s3_bucket_versioning.this",
+            "path"
+        ),
+        json!("modules/bucket")
+    );
+    assert_eq!(
+        output.value("aws_s3_bucket_policy.p", "bucket"),
+        json!("r-team")
+    );
+    assert_eq!(
+        output.value("aws_s3_bucket_policy.p", "all"),
+        json!({ "blue": { "bucket_name": "b-team" }, "red": { "bucket_name": "r-team" } })
+    );
+    assert_eq!(
+        output.edges("aws_s3_bucket_policy.p")[0],
+        format!("bucket -> {address}")
+    );
+}
+
+#[test]
+fn module_with_unknown_count() {
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            "variable \"n\" {}\nmodule \"m\" {\n  source = \"./modules/bucket\"\n  count  = var.n\n  name   = \"x-${count.index}\"\n}\n",
+        ),
+        ("modules/bucket/main.tf", BUCKET_MODULE),
+    ]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    let bucket = output.resource("module.m[*].aws_s3_bucket.this");
+    let reason = &bucket
+        .instances_unknown
+        .as_ref()
+        .expect("instances unknown")
+        .reason;
+    assert!(reason.contains("count of module.m"), "{reason}");
+    assert!(
+        output
+            .unknown_reason("module.m[*].aws_s3_bucket.this", "bucket")
+            .contains("\"n\"")
+    );
+}
+
+#[test]
+fn downloaded_remote_module() {
+    let manifest = r#"{"Modules":[
+        {"Key":"","Source":"","Dir":"."},
+        {"Key":"logs","Source":"registry.terraform.io/example/bucket/aws","Version":"1.0.0","Dir":".terraform/modules/logs"},
+        {"Key":"logs.inner","Source":"registry.terraform.io/example/inner/aws","Version":"2.0.0","Dir":".terraform/modules/logs.inner"}
+    ]}"#;
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            r#"
+module "logs" {
+  source  = "example/bucket/aws"
+  version = "1.0.0"
+  name    = "central-logs"
+}
+resource "aws_s3_bucket_policy" "p" {
+  bucket = module.logs.name
+}
+"#,
+        ),
+        (".terraform/modules/modules.json", manifest),
+        (
+            ".terraform/modules/logs/main.tf",
+            "variable \"name\" {}\nmodule \"inner\" {\n  source = \"example/inner/aws\"\n  name   = var.name\n}\noutput \"name\" {\n  value = module.inner.name\n}\n",
+        ),
+        (".terraform/modules/logs.inner/main.tf", BUCKET_MODULE),
+    ]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    assert!(
+        output.loaded.diagnostics.is_empty(),
+        "{:#?}",
+        output.loaded.diagnostics
+    );
+    let address = "module.logs.module.inner.aws_s3_bucket.this";
+    assert_eq!(output.value(address, "bucket"), json!("central-logs"));
+    assert_eq!(
+        output.value(
+            "module.logs.module.inner.aws_s3_bucket_versioning.this",
+            "path"
+        ),
+        json!(".terraform/modules/logs.inner")
+    );
+    assert_eq!(
+        output.value("aws_s3_bucket_policy.p", "bucket"),
+        json!("central-logs")
+    );
+    assert_eq!(
+        output.edges("aws_s3_bucket_policy.p"),
+        [format!("bucket -> {address}")]
+    );
+}
+
+#[test]
+fn missing_remote_module() {
+    let fixture = Fixture::new(&[(
+        "main.tf",
+        r#"
+module "logs" {
+  source = "terraform-aws-modules/s3-bucket/aws"
+  count  = 3
+  bucket = "central-logs"
+}
+resource "aws_s3_bucket_policy" "p" {
+  bucket = module.logs[0].s3_bucket_id
+}
+"#,
+    )]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    let diagnostics = &output.loaded.diagnostics;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let diagnostic = &diagnostics[0];
+    assert_eq!(diagnostic.level, DiagnosticLevel::Unknown);
+    assert_eq!(diagnostic.subject.as_deref(), Some("module.logs"));
+    assert!(diagnostic.path.ends_with("main.tf"));
+    let call = output.text(diagnostic.span.expect("span"));
+    assert!(
+        call.starts_with("module \"logs\" {") && call.ends_with('}'),
+        "{call}"
+    );
+    assert!(
+        diagnostic
+            .message
+            .contains("terraform-aws-modules/s3-bucket/aws"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(
+        diagnostic.message.contains("run `terraform init`"),
+        "{}",
+        diagnostic.message
+    );
+    let reason = output.unknown_reason("aws_s3_bucket_policy.p", "bucket");
+    assert!(reason.contains("terraform init"), "{reason}");
+    assert_eq!(output.addresses(), ["aws_s3_bucket_policy.p"]);
+}
+
+#[test]
+fn self_calling_module() {
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            "module \"loop\" {\n  source = \"./modules/loop\"\n}\n",
+        ),
+        (
+            "modules/loop/main.tf",
+            "module \"again\" {\n  source = \"../loop\"\n}\nresource \"aws_s3_bucket\" \"b\" {}\n",
+        ),
+    ]);
+    let output = fixture.load();
+    let errors = output.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].message.contains("module.loop.module.again"),
+        "{}",
+        errors[0].message
+    );
+    assert!(errors[0].path.ends_with("modules/loop/main.tf"));
+    assert_eq!(output.addresses(), ["module.loop.aws_s3_bucket.b"]);
+}
+
+#[test]
+fn missing_local_module() {
+    let fixture = Fixture::new(&[(
+        "main.tf",
+        "module \"gone\" {\n  source = \"./modules/gone\"\n}\nresource \"test\" \"t\" {\n  v = module.gone.x\n}\n",
+    )]);
+    let output = fixture.load();
+    let errors = output.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].message.contains("does not exist"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        output
+            .unknown_reason("test.t", "v")
+            .contains("does not exist")
+    );
+}
+
+#[test]
+fn module_instance_limit() {
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            "module \"a\" {\n  source = \"./a\"\n  count  = 1000\n}\n",
+        ),
+        (
+            "a/main.tf",
+            "module \"b\" {\n  source = \"../b\"\n  count  = 1000\n}\n",
+        ),
+        (
+            "b/main.tf",
+            "resource \"aws_s3_bucket\" \"this\" {\n  count = 1000\n}\n",
+        ),
+    ]);
+    let output = fixture.load();
+    let errors = output.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].message.contains("100000"),
+        "{}",
+        errors[0].message
+    );
+    assert!(output.loaded.resources.len() <= terraform::MAX_INSTANCES + 1_000);
+}
+
+#[test]
+fn find_roots_skips_called_modules() {
+    let fixture = Fixture::new(&[
+        (
+            "live/main.tf",
+            "module \"b\" {\n  source = \"../modules/bucket\"\n}\n",
+        ),
+        (
+            "live/json/main.tf.json",
+            r#"{"module": {"n": {"source": "../../modules/network"}}}"#,
+        ),
+        (
+            "modules/bucket/main.tf",
+            "resource \"aws_s3_bucket\" \"b\" {}\n",
+        ),
+        ("modules/network/main.tf", "resource \"aws_vpc\" \"v\" {}\n"),
+        ("other/main.tf", "module \"self\" {\n  source = \"./\"\n}\n"),
+    ]);
+    let dir = |name: &str| fixture.path().join(name);
+    let dirs = vec![
+        dir("live"),
+        dir("live/json"),
+        dir("modules/bucket"),
+        dir("modules/network"),
+        dir("other"),
+    ];
+    let roots = terraform::find_roots(&dirs);
+    assert_eq!(roots, vec![dir("live"), dir("live/json"), dir("other")]);
+}
+
+#[test]
+fn loads_from_relative_root() {
+    let fixture = Fixture::new(&[
+        (
+            "main.tf",
+            "module \"m\" {\n  source = \"./modules/bucket\"\n  name = \"n\"\n}\n",
+        ),
+        ("modules/bucket/main.tf", BUCKET_MODULE),
+    ]);
+    let sources = SourceMap::new();
+    let files = vec![fixture.path().join("main.tf")];
+    let loaded = terraform::load_root(fixture.path(), &files, &Options::default(), &sources);
+    let versioning = loaded
+        .resources
+        .iter()
+        .find(|resource| resource.address == "module.m.aws_s3_bucket_versioning.this")
+        .expect("module resource");
+    let file = sources.get(versioning.span.file).expect("file");
+    assert!(
+        file.path.ends_with("modules/bucket/main.tf"),
+        "{}",
+        file.path.display()
+    );
+    assert_eq!(versioning.group, fixture.path().display().to_string());
+}
