@@ -95,10 +95,11 @@ fn evaluate_container(container: &Container<'_>) -> Evaluation {
         return Evaluation::pass(all.span, format!("{label} drops ALL capabilities"))
             .attribute(attribute);
     }
-    if let Some(unknown_item) = items.iter().find(|item| item.is_unknown()) {
-        if let Some(unknown) = unknown_item.as_unknown() {
-            return object::unknown(&attribute, unknown, unknown_item.span);
-        }
+    if let Some((unknown, span)) = items
+        .iter()
+        .find_map(|item| item.as_unknown().map(|unknown| (unknown, item.span)))
+    {
+        return object::unknown(&attribute, unknown, span);
     }
     if let Some(near) = items.iter().find(|item| {
         item.as_str()
