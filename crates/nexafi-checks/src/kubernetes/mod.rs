@@ -14,6 +14,9 @@ pub mod resources;
 pub mod secrets;
 pub mod workload;
 
+#[cfg(test)]
+mod unknown_tests;
+
 /// Every Kubernetes check, area by area.
 pub static CHECKS: &[&Check] = &[
     &pod_security::privileged::CHECK,
