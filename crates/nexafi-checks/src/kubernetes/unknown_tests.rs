@@ -12,7 +12,7 @@ use crate::kubernetes::CHECKS;
 
 const REASON: &str = "the value comes from a Helm value without a default";
 
-/// Replaces the node at the dotted `path` with an unknown value; returns false when the
+/// Replaces the node at the dotted `path` with an unknown value. Returns false when the
 /// path does not exist.
 fn set_unknown(node: &mut Node, path: &str) -> bool {
     let mut current = node;
@@ -53,7 +53,7 @@ fn rank(verdict: Verdict) -> u8 {
 }
 
 /// Loads `manifest`, makes `path` of the object named `target` unknown, runs check `id`
-/// on every object of its kinds and returns the worst verdict for `target`.
+/// on that object and returns its worst verdict.
 fn verdict_with_unknown(id: &str, manifest: &str, target: &str, path: &str) -> Option<Verdict> {
     let sources = SourceMap::new();
     let mut loaded = load_file(Path::new("manifest.yaml"), manifest.to_owned(), &sources);
@@ -313,8 +313,8 @@ spec:
     - host: pay.example.com
 "#;
 
-/// Each row: check id, the object whose verdict is read, the object and path made
-/// unknown. The objects above pass every check as written, except the RoleBinding.
+/// Each row: check id, the object whose `path` becomes unknown and whose verdict is read,
+/// and the path. The objects above pass every check as written, except the RoleBinding.
 const CLUSTER_ROWS: &[(&str, &str, &str)] = &[
     ("NXF-K8S-NS-001", "payments", "metadata.labels"),
     ("NXF-K8S-RBAC-001", "reader", "rules.0.verbs"),

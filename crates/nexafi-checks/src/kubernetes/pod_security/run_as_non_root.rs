@@ -33,9 +33,10 @@ pub static CHECK: Check = Check {
                    `os.name: windows` are skipped, since `runAsUser` does not apply to them.",
             why: "A process running as UID 0 in a container is root on the node's kernel. Any \
                   escape through a kernel bug, a writable host mount or a misconfigured \
-                  capability then lands with full rights on the node. Running as an \
-                  unprivileged user is a baseline hardening requirement of PCI DSS system \
-                  configuration standards and of the Restricted Pod Security Standard.",
+                  capability then lands with full rights on the node. The CIS Kubernetes \
+                  Benchmark, an industry hardening standard of the kind PCI DSS requirement 2.2 \
+                  refers to, and the Restricted Pod Security Standard both ask for \
+                  non-root containers.",
             fix: "Set a non-root user for the whole pod, and let the kubelet refuse images that \
                   would run as root:\n\n```yaml\nspec:\n  securityContext:\n    runAsNonRoot: \
                   true\n    runAsUser: 10001\n    runAsGroup: 10001\n```",

@@ -40,9 +40,10 @@ pub static CHECK: Check = Check {
                   for a break-glass group outside the manifests:\n\n```yaml\nroleRef:\n  \
                   apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\n```",
             limitations: "Roles that exist only in the cluster are known by name alone, so an \
-                          all-powerful role outside the scan is not recognised. Bindings of \
-                          the `system:masters` group through client certificates do not \
-                          appear in manifests at all.",
+                          all-powerful role outside the scan is not recognised. Members of the \
+                          `system:masters` group have full access without any binding; that \
+                          membership comes from client certificates and never appears in \
+                          manifests.",
         },
     },
     cases: include_str!("cluster_admin_binding.cases.yaml"),
