@@ -40,7 +40,7 @@ pub(crate) type Args = HashMap<String, ArgValue>;
 pub(crate) struct Expanded {
     /// The text, with [`PLACEHOLDER`] where an unknown value was substituted.
     text: String,
-    /// Why the first unknown part is unknown.
+    /// Reason of the first unknown part.
     reason: Option<String>,
     /// Problems that make the build fail, as plain sentences.
     pub problems: Vec<String>,

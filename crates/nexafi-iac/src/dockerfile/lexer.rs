@@ -224,7 +224,7 @@ fn read_instruction(
     };
 
     let mut heredocs = Vec::new();
-    if HEREDOC_KEYWORDS.contains(&keyword.to_ascii_uppercase().as_str()) {
+    if opens_heredocs(&keyword, &arguments) {
         for marker in words::heredoc_markers(&arguments, escape) {
             let (heredoc, next_index, terminated) = read_heredoc(text, lines, index, &marker);
             if terminated {
@@ -257,6 +257,17 @@ fn read_instruction(
         comment,
     });
     index
+}
+
+/// Tells whether an instruction reads heredocs: `RUN`, `COPY` and `ADD`, also as the
+/// trigger of `ONBUILD` (`ONBUILD RUN <<EOF`).
+fn opens_heredocs(keyword: &str, arguments: &str) -> bool {
+    let keyword = keyword.to_ascii_uppercase();
+    if keyword == "ONBUILD" {
+        let trigger = arguments.split_whitespace().next().unwrap_or_default();
+        return HEREDOC_KEYWORDS.contains(&trigger.to_ascii_uppercase().as_str());
+    }
+    HEREDOC_KEYWORDS.contains(&keyword.as_str())
 }
 
 /// Removes a trailing escape character (and the blanks after it) from a line, and

@@ -5,13 +5,16 @@
 //! `RUN`, `COPY` and `ADD`, builder flags, the exec (JSON) form, and `ONBUILD` triggers.
 //! Global `ARG`s (those before the first `FROM`) are substituted into each `FROM` image.
 //!
-//! The body of a stage is a map with `index`, `name`, `final`, `from` (`reference`,
-//! `image`, `tag`, `digest`, `platform`, `stage`, `scratch`), `instructions` (one map per
-//! instruction, the `FROM` first, with `keyword`, `arguments`, `flags`, `exec`,
-//! `heredocs`, `comment`, and `trigger` for `ONBUILD`) and `args` (the global `ARG`s
-//! with their defaults). Continuation lines are joined with one space. A flag written
-//! without a value (`--link`) has the value "true". Every node of an instruction has the
-//! span of the whole instruction.
+//! The body of a stage is a map with these keys:
+//! - `index`, `name` and `final` (the last stage of the file),
+//! - `from`: `reference`, `image`, `tag`, `digest`, `platform`, `stage` and `scratch`,
+//! - `instructions`: one map per instruction, the `FROM` first, with `keyword`,
+//!   `arguments`, `flags`, `exec`, `heredocs`, `comment`, and `trigger` for `ONBUILD`,
+//! - `args`: the global `ARG`s with their defaults.
+//!
+//! Continuation lines are joined with one space. A flag written without a value
+//! (`--link`) has the value "true". Every node of an instruction has the span of the
+//! whole instruction.
 
 mod image;
 mod lexer;
@@ -303,7 +306,7 @@ impl FileBuilder<'_> {
         format!("Dockerfile/stage:{name}")
     }
 
-    /// Returns the earlier stage called `name`; stage names ignore case, as in BuildKit.
+    /// Returns the earlier stage called `name`. Stage names ignore case, as in BuildKit.
     fn find_stage(&self, name: &str) -> Option<&Stage> {
         self.stages.iter().find(|stage| {
             stage
@@ -570,10 +573,14 @@ fn read_instruction(
         );
     }
 
-    let trigger = if keyword == "ONBUILD" {
-        read_trigger(&arguments, escape, problems)
+    // The heredocs of `ONBUILD RUN <<EOF` belong to its trigger.
+    let (trigger, heredocs) = if keyword == "ONBUILD" {
+        (
+            read_trigger(&arguments, heredocs, escape, problems),
+            Vec::new(),
+        )
     } else {
-        None
+        (None, heredocs)
     };
 
     Instruction {
@@ -589,6 +596,7 @@ fn read_instruction(
 
 fn read_trigger(
     arguments: &str,
+    heredocs: Vec<Heredoc>,
     escape: char,
     problems: &mut Vec<String>,
 ) -> Option<Box<Instruction>> {
@@ -612,12 +620,7 @@ fn read_trigger(
         return None;
     }
     Some(Box::new(read_instruction(
-        inner,
-        rest,
-        Vec::new(),
-        None,
-        escape,
-        problems,
+        inner, rest, heredocs, None, escape, problems,
     )))
 }
 
@@ -653,7 +656,7 @@ fn last_flag<'a>(flags: &'a [Flag], name: &str) -> Option<&'a str> {
         .map(|flag| flag.value.as_str())
 }
 
-/// Builds the body node of one instruction; every node has the instruction's span.
+/// Builds the body node of one instruction. Every node has the instruction's span.
 fn instruction_node(instruction: &Instruction, span: Span) -> Node {
     let node = |value: Value| Node::new(span, value);
     let string = |text: &str| node(Value::String(text.to_owned()));

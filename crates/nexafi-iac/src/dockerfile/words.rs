@@ -69,8 +69,8 @@ pub(crate) fn split_flags(text: &str, escape: char) -> (Vec<Flag>, &str) {
 }
 
 /// Finds the heredocs that `text` opens, in order. A marker is a whole word of the form
-/// `[n]<<[-]DELIMITER`, where the delimiter may be quoted; a quoted word such as
-/// `"<<EOF"` is not a marker.
+/// `[n]<<[-]DELIMITER`, and its delimiter may be quoted. A quoted word such as `"<<EOF"`
+/// is not a marker.
 pub(crate) fn heredoc_markers(text: &str, escape: char) -> Vec<HeredocMarker> {
     let mut markers = Vec::new();
     for word in raw_words(text, escape) {

@@ -71,7 +71,19 @@ pub(crate) fn read_stream(text: &str, file: FileId) -> Stream {
             break;
         }
     }
-    builder.errors.truncate(MAX_ERRORS);
+    if builder.errors.len() > MAX_ERRORS {
+        builder.errors.truncate(MAX_ERRORS);
+        let last = builder
+            .errors
+            .last()
+            .map_or(0, |error| error.span.end as usize);
+        builder.errors.push(YamlError {
+            span: Span::point(file, last),
+            message: format!(
+                "reading stopped after {MAX_ERRORS} errors; fix the errors above first"
+            ),
+        });
+    }
     Stream {
         documents: builder.documents,
         errors: builder.errors,
