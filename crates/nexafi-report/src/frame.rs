@@ -125,7 +125,11 @@ pub(crate) fn write_frame(
     };
 
     writeln!(out, "{:width$} {bar}", "")?;
-    writeln!(out, "{number} {bar} {display_text}")?;
+    if display_text.is_empty() {
+        writeln!(out, "{number} {bar}")?;
+    } else {
+        writeln!(out, "{number} {bar} {display_text}")?;
+    }
     writeln!(
         out,
         "{:width$} {bar} {:caret_start$}{carets}{continuation}",
@@ -229,6 +233,12 @@ mod tests {
     fn frame_wide_gutter() {
         let text = "x\n".repeat(12);
         assert_eq!(frame(&text, span(12, 1, 12, 2)), "   |\n12 | x\n   | ^\n");
+    }
+
+    #[test]
+    fn frame_empty_line_no_trailing_space() {
+        let text = "a: [\n\n";
+        assert_eq!(frame(text, span(2, 1, 2, 1)), "  |\n2 |\n  | ^\n");
     }
 
     #[test]
