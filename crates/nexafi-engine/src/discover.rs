@@ -74,9 +74,8 @@ pub fn discover(paths: &[PathBuf], excludes: &[String]) -> Result<Inputs, Engine
             source,
         })?;
         if metadata.is_file() {
-            let kind = classify(root).ok_or_else(|| EngineError::UnsupportedFile {
-                path: root.clone(),
-            })?;
+            let kind = classify(root)
+                .ok_or_else(|| EngineError::UnsupportedFile { path: root.clone() })?;
             add(&mut inputs, root.clone(), kind);
             continue;
         }
@@ -175,11 +174,26 @@ mod tests {
     #[test]
     fn classify_by_name() {
         assert_eq!(classify(Path::new("a/main.tf")), Some(FileKind::Terraform));
-        assert_eq!(classify(Path::new("main.tf.json")), Some(FileKind::Terraform));
-        assert_eq!(classify(Path::new("prod.tfvars")), Some(FileKind::Terraform));
-        assert_eq!(classify(Path::new("Dockerfile")), Some(FileKind::Dockerfile));
-        assert_eq!(classify(Path::new("api.Dockerfile")), Some(FileKind::Dockerfile));
-        assert_eq!(classify(Path::new("Containerfile")), Some(FileKind::Dockerfile));
+        assert_eq!(
+            classify(Path::new("main.tf.json")),
+            Some(FileKind::Terraform)
+        );
+        assert_eq!(
+            classify(Path::new("prod.tfvars")),
+            Some(FileKind::Terraform)
+        );
+        assert_eq!(
+            classify(Path::new("Dockerfile")),
+            Some(FileKind::Dockerfile)
+        );
+        assert_eq!(
+            classify(Path::new("api.Dockerfile")),
+            Some(FileKind::Dockerfile)
+        );
+        assert_eq!(
+            classify(Path::new("Containerfile")),
+            Some(FileKind::Dockerfile)
+        );
         assert_eq!(classify(Path::new("deploy.yml")), Some(FileKind::Manifest));
         assert_eq!(classify(Path::new("README.md")), None);
     }
@@ -208,7 +222,11 @@ mod tests {
     fn discover_sets_helm_charts_apart() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "chart/Chart.yaml", "name: x\n");
-        write(dir.path(), "chart/templates/deploy.yaml", "{{ .Values.x }}\n");
+        write(
+            dir.path(),
+            "chart/templates/deploy.yaml",
+            "{{ .Values.x }}\n",
+        );
         write(dir.path(), "plain.yaml", "kind: Pod\n");
         let inputs = discover(&[dir.path().to_path_buf()], &[]).unwrap();
         assert_eq!(inputs.helm_charts, vec![dir.path().join("chart")]);

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use nexafi_checks::Check;
 use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, kubernetes, terraform};
 use nexafi_model::{
-    Evaluation, Finding, Model, Resource, ScanInputs, ScanResult,
-    Severity, SourceMap, Span, Summary, ToolInfo, Verdict, fingerprint,
+    Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap, Span,
+    Summary, ToolInfo, Verdict, fingerprint,
 };
 use rayon::prelude::*;
 
@@ -74,8 +74,17 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
 
     let checks = nexafi_checks::all();
     let mut findings = evaluate(&model, &checks, &options.paths);
-    findings.extend(diagnostic_findings(&model.sources, &diagnostics, &options.paths));
-    findings.extend(inputs.helm_charts.iter().map(|chart| helm_chart_finding(chart, &options.paths)));
+    findings.extend(diagnostic_findings(
+        &model.sources,
+        &diagnostics,
+        &options.paths,
+    ));
+    findings.extend(
+        inputs
+            .helm_charts
+            .iter()
+            .map(|chart| helm_chart_finding(chart, &options.paths)),
+    );
     sort_findings(&mut findings);
 
     let framework_ids: Vec<&str> = frameworks.iter().map(String::as_str).collect();
@@ -88,7 +97,11 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
             version: env!("CARGO_PKG_VERSION").to_owned(),
         },
         inputs: ScanInputs {
-            paths: options.paths.iter().map(|path| path.display().to_string()).collect(),
+            paths: options
+                .paths
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect(),
             files: model.sources.len(),
             resources: model.resources.len(),
             checks: checks.len(),
@@ -147,8 +160,12 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
         .par_iter()
         .map(|task| match task {
             Task::Terraform(dir, files) => terraform::load_root(dir, files, options, sources),
-            Task::Manifest(path) => read_then(path, |text| kubernetes::load_file(path, text, sources)),
-            Task::Dockerfile(path) => read_then(path, |text| dockerfile::load_file(path, text, sources)),
+            Task::Manifest(path) => {
+                read_then(path, |text| kubernetes::load_file(path, text, sources))
+            }
+            Task::Dockerfile(path) => {
+                read_then(path, |text| dockerfile::load_file(path, text, sources))
+            }
         })
         .collect();
 
@@ -214,7 +231,9 @@ fn evaluate(model: &Model, checks: &[&'static Check], roots: &[PathBuf]) -> Vec<
         .resources
         .par_iter()
         .flat_map_iter(|resource| {
-            let applicable = by_kind.get(resource.kind.as_str()).map_or(&[][..], Vec::as_slice);
+            let applicable = by_kind
+                .get(resource.kind.as_str())
+                .map_or(&[][..], Vec::as_slice);
             let mut findings = Vec::new();
             for check in applicable {
                 for evaluation in (check.evaluate)(resource, model) {
@@ -243,10 +262,13 @@ fn to_finding(
 ) -> Finding {
     let (file, start, end) = locate(&model.sources, evaluation.span);
     let mut message = evaluation.message;
-    if let Some(unknown) = &resource.instances_unknown {
-        if evaluation.verdict != Verdict::Unknown {
-            message = format!("{message} (for every instance; the instances are unknown offline: {})", unknown.reason);
-        }
+    if let Some(unknown) = &resource.instances_unknown
+        && evaluation.verdict != Verdict::Unknown
+    {
+        message = format!(
+            "{message} (for every instance; the instances are unknown offline: {})",
+            unknown.reason
+        );
     }
     Finding {
         check_id: check.meta.id.to_owned(),
@@ -254,7 +276,12 @@ fn to_finding(
         severity: check.meta.severity,
         verdict: evaluation.verdict,
         message,
-        categories: check.meta.categories.iter().map(|c| (*c).to_owned()).collect(),
+        categories: check
+            .meta
+            .categories
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect(),
         controls: controls.cloned().unwrap_or_default(),
         fingerprint: fingerprint(
             check.meta.id,
@@ -289,7 +316,11 @@ fn locate(sources: &SourceMap, span: Span) -> (String, Position, Position) {
 }
 
 /// Turns loader diagnostics into findings, so that a broken file can never pass silently.
-fn diagnostic_findings(sources: &SourceMap, diagnostics: &[Diagnostic], roots: &[PathBuf]) -> Vec<Finding> {
+fn diagnostic_findings(
+    sources: &SourceMap,
+    diagnostics: &[Diagnostic],
+    roots: &[PathBuf],
+) -> Vec<Finding> {
     let roots = FingerprintRoots::new(roots);
     diagnostics
         .iter()
@@ -299,7 +330,12 @@ fn diagnostic_findings(sources: &SourceMap, diagnostics: &[Diagnostic], roots: &
                 _ => (diagnostic.path.display().to_string(), (1, 1), (1, 1)),
             };
             let (check_id, title, severity, verdict) = match diagnostic.level {
-                DiagnosticLevel::Error => (LOAD_ERROR_ID, "Input could not be loaded", Severity::High, Verdict::Error),
+                DiagnosticLevel::Error => (
+                    LOAD_ERROR_ID,
+                    "Input could not be loaded",
+                    Severity::High,
+                    Verdict::Error,
+                ),
                 DiagnosticLevel::Unknown => (
                     LOAD_UNRESOLVED_ID,
                     "Input could not be resolved offline",
@@ -361,14 +397,22 @@ fn helm_chart_finding(chart: &Path, roots: &[PathBuf]) -> Finding {
 /// whatever the thread scheduling.
 fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (&a.file, a.line, a.column, &a.check_id, &a.resource, &a.attribute).cmp(&(
-            &b.file,
-            b.line,
-            b.column,
-            &b.check_id,
-            &b.resource,
-            &b.attribute,
-        ))
+        (
+            &a.file,
+            a.line,
+            a.column,
+            &a.check_id,
+            &a.resource,
+            &a.attribute,
+        )
+            .cmp(&(
+                &b.file,
+                b.line,
+                b.column,
+                &b.check_id,
+                &b.resource,
+                &b.attribute,
+            ))
     });
 }
 
@@ -401,7 +445,10 @@ impl FingerprintRoots {
         self.bases
             .iter()
             .find_map(|base| absolute.strip_prefix(base).ok())
-            .map_or_else(|| file.to_owned(), |relative| relative.to_string_lossy().replace('\\', "/"))
+            .map_or_else(
+                || file.to_owned(),
+                |relative| relative.to_string_lossy().replace('\\', "/"),
+            )
     }
 }
 

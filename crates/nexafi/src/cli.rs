@@ -8,7 +8,12 @@ use nexafi_model::Severity;
 /// Proves that infrastructure code complies with PCI DSS, SOC 2, GDPR, SOX, GLBA and FFIEC
 /// controls, offline, with evidence down to file, line and column.
 #[derive(Debug, Parser)]
-#[command(name = "nexafi", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "nexafi",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -10,7 +10,10 @@ pub fn write_report(output: Option<&Path>, text: &str) -> io::Result<()> {
     match output {
         Some(path) => {
             let file = File::create(path).map_err(|error| {
-                io::Error::new(error.kind(), format!("cannot create {}: {error}", path.display()))
+                io::Error::new(
+                    error.kind(),
+                    format!("cannot create {}: {error}", path.display()),
+                )
             })?;
             let mut writer = BufWriter::new(file);
             writer.write_all(text.as_bytes())?;

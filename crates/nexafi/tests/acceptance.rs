@@ -1,6 +1,9 @@
 //! `nexafi validate` on a Terraform tree with variables, tfvars, a local module called with
 //! `count` and split S3 resources: the verdict of each S3 check on each bucket.
 
+// Helpers of a test binary may unwrap: a panic is the test failure we want.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,7 +25,12 @@ fn verdicts(check_id: &str, extra: &[&str]) -> BTreeMap<String, String> {
         .arg(".")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     report["findings"]
         .as_array()
@@ -65,7 +73,15 @@ fn versioning_follows_tfvars_module_count_and_split_resources() {
 #[test]
 fn var_flag_overrides_tfvars_in_module() {
     assert_eq!(
-        verdicts(VERSIONING, &["--var", "versioning_status=Suspended", "--var", "ledger_bucket_count=3"]),
+        verdicts(
+            VERSIONING,
+            &[
+                "--var",
+                "versioning_status=Suspended",
+                "--var",
+                "ledger_bucket_count=3"
+            ]
+        ),
         expected(&[
             ("aws_s3_bucket.reports", "fail"),
             ("aws_s3_bucket.suspended", "fail"),
@@ -110,7 +126,13 @@ fn customer_key_unknown_without_variable_value() {
     );
     let with_key = verdicts(
         CUSTOMER_KEY,
-        &["--var", "reports_kms_key_arn=arn:aws:kms:eu-west-1:111122223333:key/example"],
+        &[
+            "--var",
+            "reports_kms_key_arn=arn:aws:kms:eu-west-1:111122223333:key/example",
+        ],
     );
-    assert_eq!(with_key.get("aws_s3_bucket.reports").map(String::as_str), Some("pass"));
+    assert_eq!(
+        with_key.get("aws_s3_bucket.reports").map(String::as_str),
+        Some("pass")
+    );
 }

@@ -1,6 +1,9 @@
 //! The `nexafi` binary as users run it: real files in temporary directories, real exit
 //! statuses, real output.
 
+// Helpers of a test binary may unwrap: a panic is the test failure we want.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -115,7 +118,10 @@ fn unknown_fails_only_when_asked() {
         "variable \"rotate\" {\n  type = bool\n}\nresource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = var.rotate\n}\n",
     );
     let (status, report) = validate_json(dir.path(), &[]);
-    assert_eq!(findings(&report, "NXF-AWS-KMS-001")[0]["verdict"], "unknown");
+    assert_eq!(
+        findings(&report, "NXF-AWS-KMS-001")[0]["verdict"],
+        "unknown"
+    );
     assert_eq!(status, 0);
     let (status, _) = validate_json(dir.path(), &["--fail-on-unknown"]);
     assert_eq!(status, 1);
@@ -210,7 +216,14 @@ fn output_flag_writes_file() {
     write(dir.path(), "main.tf", "resource \"aws_kms_key\" \"k\" {}\n");
     nexafi()
         .current_dir(dir.path())
-        .args(["validate", "--format", "json", "--output", "report.json", "."])
+        .args([
+            "validate",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+            ".",
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::is_empty());
@@ -222,8 +235,16 @@ fn output_flag_writes_file() {
 #[test]
 fn exclude_skips_matching_files() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "live/main.tf", "resource \"aws_kms_key\" \"live\" {}\n");
-    write(dir.path(), "fixtures/main.tf", "resource \"aws_kms_key\" \"fixture\" {}\n");
+    write(
+        dir.path(),
+        "live/main.tf",
+        "resource \"aws_kms_key\" \"live\" {}\n",
+    );
+    write(
+        dir.path(),
+        "fixtures/main.tf",
+        "resource \"aws_kms_key\" \"fixture\" {}\n",
+    );
     let (_, report) = validate_json(dir.path(), &["--exclude", "fixtures/**"]);
     let resources: Vec<&str> = findings(&report, "NXF-AWS-KMS-001")
         .iter()
@@ -236,8 +257,16 @@ fn exclude_skips_matching_files() {
 fn gitignored_files_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), ".gitignore", "generated/\n");
-    write(dir.path(), "main.tf", "resource \"aws_kms_key\" \"kept\" {}\n");
-    write(dir.path(), "generated/main.tf", "resource \"aws_kms_key\" \"ignored\" {}\n");
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_kms_key\" \"kept\" {}\n",
+    );
+    write(
+        dir.path(),
+        "generated/main.tf",
+        "resource \"aws_kms_key\" \"ignored\" {}\n",
+    );
     let (_, report) = validate_json(dir.path(), &[]);
     let resources: Vec<&str> = findings(&report, "NXF-AWS-KMS-001")
         .iter()
@@ -251,7 +280,11 @@ fn gitignored_files_are_skipped() {
 fn assert_load_error(broken_name: &str, broken_text: &str, line: u64) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), broken_name, broken_text);
-    write(dir.path(), "good/main.tf", "resource \"aws_kms_key\" \"good\" {}\n");
+    write(
+        dir.path(),
+        "good/main.tf",
+        "resource \"aws_kms_key\" \"good\" {}\n",
+    );
     let (status, report) = validate_json(dir.path(), &[]);
     assert_eq!(status, 1, "a load error must fail the run");
     let errors = findings(&report, "NXF-LOAD-ERROR");
@@ -262,12 +295,20 @@ fn assert_load_error(broken_name: &str, broken_text: &str, line: u64) {
     assert_eq!(error["line"], line, "error: {error:#}");
     assert!(error["column"].as_u64().unwrap() >= 1);
     assert!(!error["message"].as_str().unwrap().is_empty());
-    assert_eq!(findings(&report, "NXF-AWS-KMS-001").len(), 1, "the good file was not scanned");
+    assert_eq!(
+        findings(&report, "NXF-AWS-KMS-001").len(),
+        1,
+        "the good file was not scanned"
+    );
 }
 
 #[test]
 fn broken_terraform_is_reported() {
-    assert_load_error("broken/main.tf", "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = \n}\n", 2);
+    assert_load_error(
+        "broken/main.tf",
+        "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = \n}\n",
+        2,
+    );
 }
 
 #[test]
@@ -298,7 +339,11 @@ fn non_utf8_file_is_reported() {
 #[test]
 fn non_kubernetes_yaml_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), ".github/workflows/ci.yml", "on: push\njobs: {}\n");
+    write(
+        dir.path(),
+        ".github/workflows/ci.yml",
+        "on: push\njobs: {}\n",
+    );
     write(dir.path(), "config.yaml", "log_level: debug\n");
     let (status, report) = validate_json(dir.path(), &[]);
     assert_eq!(status, 0, "report: {report:#}");
@@ -308,7 +353,11 @@ fn non_kubernetes_yaml_is_skipped() {
 #[test]
 fn human_output_has_code_frame() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "main.tf", "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = false\n}\n");
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_kms_key\" \"k\" {\n  enable_key_rotation = false\n}\n",
+    );
     nexafi()
         .current_dir(dir.path())
         .args(["validate", "."])
@@ -392,7 +441,10 @@ fn frameworks_list_shows_six_defaults() {
         .filter(|framework| framework["default"] == true)
         .map(|framework| framework["id"].as_str().unwrap())
         .collect();
-    assert_eq!(defaults, vec!["pci_dss", "soc2", "gdpr", "sox_itgc", "glba", "ffiec"]);
+    assert_eq!(
+        defaults,
+        vec!["pci_dss", "soc2", "gdpr", "sox_itgc", "glba", "ffiec"]
+    );
 }
 
 #[test]
@@ -414,7 +466,10 @@ fn completions_for_bash() {
         .args(["completions", "bash"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("validate").and(predicate::str::contains("--severity-threshold")));
+        .stdout(
+            predicate::str::contains("validate")
+                .and(predicate::str::contains("--severity-threshold")),
+        );
 }
 
 #[test]
@@ -429,7 +484,11 @@ fn help_on_every_command() {
         vec!["frameworks", "show", "--help"],
         vec!["completions", "--help"],
     ] {
-        nexafi().args(&args).assert().success().stdout(predicate::str::contains("Usage"));
+        nexafi()
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
     }
 }
 
@@ -447,7 +506,12 @@ fn broken_pipe_is_not_error() {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(status.success(), "status {status}, stderr: {stderr}");
     assert!(!stderr.contains("panicked"));
 }

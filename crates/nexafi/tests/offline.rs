@@ -5,8 +5,20 @@ use std::process::Command;
 
 /// Crates whose presence would mean the binary can open network connections.
 const NETWORK_CRATES: &[&str] = &[
-    "hyper", "reqwest", "ureq", "curl", "isahc", "tokio", "mio", "socket2", "h2", "rustls",
-    "native-tls", "openssl", "attohttpc", "surf",
+    "hyper",
+    "reqwest",
+    "ureq",
+    "curl",
+    "isahc",
+    "tokio",
+    "mio",
+    "socket2",
+    "h2",
+    "rustls",
+    "native-tls",
+    "openssl",
+    "attohttpc",
+    "surf",
 ];
 
 #[test]
@@ -14,9 +26,19 @@ fn binary_links_no_network_crate() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["tree", "--offline", "--locked", "-p", "nexafi", "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-p",
+            "nexafi",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .output()
-        .expect("cargo tree runs");
+        .unwrap_or_else(|error| panic!("cannot run cargo tree: {error}"));
     assert!(
         output.status.success(),
         "cargo tree failed: {}",
@@ -28,6 +50,12 @@ fn binary_links_no_network_crate() {
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| NETWORK_CRATES.contains(name))
         .collect();
-    assert!(linked.is_empty(), "network crates linked into nexafi: {linked:?}");
-    assert!(tree.lines().any(|line| line.starts_with("nexafi-engine ")), "unexpected cargo tree output:\n{tree}");
+    assert!(
+        linked.is_empty(),
+        "network crates linked into nexafi: {linked:?}"
+    );
+    assert!(
+        tree.lines().any(|line| line.starts_with("nexafi-engine ")),
+        "unexpected cargo tree output:\n{tree}"
+    );
 }

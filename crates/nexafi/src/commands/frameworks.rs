@@ -77,7 +77,14 @@ fn list(frameworks: &[Framework], format: OutputFormat) -> Result<String, super:
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["id", "name", "version", "controls", "with checks", "default"]);
+        .set_header([
+            "id",
+            "name",
+            "version",
+            "controls",
+            "with checks",
+            "default",
+        ]);
     for entry in &entries {
         table.add_row([
             entry.id.to_owned(),
@@ -127,7 +134,11 @@ fn show(framework: &Framework, format: OutputFormat) -> Result<String, super::Er
     }
 
     let mut text = String::new();
-    let _ = writeln!(text, "{} {} ({})", framework.name, framework.version, framework.id);
+    let _ = writeln!(
+        text,
+        "{} {} ({})",
+        framework.name, framework.version, framework.id
+    );
     if let Some(notes) = &framework.notes {
         let _ = writeln!(text, "{notes}");
     }
@@ -145,7 +156,10 @@ fn show(framework: &Framework, format: OutputFormat) -> Result<String, super::Er
         table.add_row([entry.id.to_owned(), entry.title.to_owned(), checks]);
     }
     let _ = writeln!(text, "{table}");
-    let automated = entries.iter().filter(|entry| !entry.checks.is_empty()).count();
+    let automated = entries
+        .iter()
+        .filter(|entry| !entry.checks.is_empty())
+        .count();
     let _ = writeln!(
         text,
         "{} controls, {automated} with automated checks",

@@ -57,7 +57,11 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
     };
     write_report(args.output.as_deref(), &text)?;
 
-    Ok(outcome(&output.result, args.severity_threshold, args.fail_on_unknown))
+    Ok(outcome(
+        &output.result,
+        args.severity_threshold,
+        args.fail_on_unknown,
+    ))
 }
 
 /// Decides the exit status: failures at or above the threshold and inputs that could not
