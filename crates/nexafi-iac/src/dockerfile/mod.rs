@@ -168,6 +168,11 @@ impl FileBuilder<'_> {
         let span = Span::new(self.file, raw.start, raw.end);
         let keyword = raw.keyword.to_ascii_uppercase();
         if !KEYWORDS.contains(&keyword.as_str()) {
+            // Past the limit the message is not even built, so garbage stays cheap.
+            if self.diagnostic_count >= MAX_DIAGNOSTICS {
+                self.diagnostic_count += 1;
+                return;
+            }
             let keyword_span = Span::new(self.file, raw.keyword_start, raw.keyword_end);
             let message = unknown_keyword_message(&raw.keyword);
             let diagnostic = self.diagnostic(keyword_span, message, self.current_subject());
@@ -719,16 +724,20 @@ fn is_valid_stage_name(name: &str) -> bool {
 }
 
 fn unknown_keyword_message(keyword: &str) -> String {
-    let upper = keyword.to_ascii_uppercase();
-    let suggestion = (upper.chars().count() <= 16)
-        .then(|| {
-            KEYWORDS
-                .iter()
-                .map(|known| (edit_distance(&upper, known), *known))
-                .filter(|(distance, _)| *distance <= 2)
-                .min()
-        })
-        .flatten();
+    let upper: Vec<char> = keyword
+        .chars()
+        .take(17)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+
+    // A distance of at most 2 needs lengths within 2 of each other, which skips most
+    // keywords before any table is filled.
+    let suggestion = KEYWORDS
+        .iter()
+        .filter(|known| upper.len() <= 16 && upper.len().abs_diff(known.len()) <= 2)
+        .map(|known| (edit_distance(&upper, known), *known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min();
     let shown: String = keyword.chars().take(40).collect();
     match suggestion {
         Some((_, known)) => format!("unknown instruction `{shown}`; did you mean {known}?"),
@@ -740,19 +749,21 @@ fn unknown_keyword_message(keyword: &str) -> String {
     }
 }
 
-/// Levenshtein distance between two short words.
-fn edit_distance(left: &str, right: &str) -> usize {
-    let right: Vec<char> = right.chars().collect();
+/// Levenshtein distance between a short word and an ASCII keyword.
+fn edit_distance(left: &[char], right: &str) -> usize {
+    let right = right.as_bytes();
     let mut previous: Vec<usize> = (0..=right.len()).collect();
-    for (row, left_char) in left.chars().enumerate() {
-        let mut current = vec![row + 1];
-        for (column, right_char) in right.iter().enumerate() {
-            let substitution = previous[column] + usize::from(left_char != *right_char);
+    let mut current = vec![0; right.len() + 1];
+    for (row, left_char) in left.iter().enumerate() {
+        current[0] = row + 1;
+        for (column, right_byte) in right.iter().enumerate() {
+            let substitution =
+                previous[column] + usize::from(*left_char != char::from(*right_byte));
             let insertion = current[column] + 1;
             let deletion = previous[column + 1] + 1;
-            current.push(substitution.min(insertion).min(deletion));
+            current[column + 1] = substitution.min(insertion).min(deletion);
         }
-        previous = current;
+        std::mem::swap(&mut previous, &mut current);
     }
     previous[right.len()]
 }
@@ -775,9 +786,11 @@ mod tests {
 
     #[test]
     fn edit_distance_basics() {
-        assert_eq!(edit_distance("FORM", "FROM"), 2);
-        assert_eq!(edit_distance("RUN", "RUN"), 0);
-        assert_eq!(edit_distance("", "ADD"), 3);
+        let chars = |word: &str| word.chars().collect::<Vec<char>>();
+        assert_eq!(edit_distance(&chars("FORM"), "FROM"), 2);
+        assert_eq!(edit_distance(&chars("RUN"), "RUN"), 0);
+        assert_eq!(edit_distance(&chars(""), "ADD"), 3);
+        assert_eq!(edit_distance(&chars("ÉNV"), "ENV"), 1);
     }
 
     #[test]
