@@ -1996,3 +1996,238 @@ fn loads_from_relative_root() {
     );
     assert_eq!(versioning.group, fixture.path().display().to_string());
 }
+
+// ---------------------------------------------------------------------------------------
+// Robustness
+
+const SEED_CONFIG: &str = r#"
+variable "names" {
+  default = ["a", "b"]
+}
+locals {
+  tags = { for n in var.names : n => "${n}-tag" }
+}
+resource "aws_s3_bucket" "b" {
+  for_each = toset(var.names)
+  bucket   = "${each.key}-${local.tags[each.key]}"
+  dynamic "rule" {
+    for_each = var.names
+    content {
+      id = rule.value
+    }
+  }
+}
+module "m" {
+  source = "./modules/m"
+  count  = length(var.names)
+  arn    = aws_s3_bucket.b["a"].arn
+}
+output "o" {
+  value = [for k, v in aws_s3_bucket.b : v.bucket if k != "b"]
+}
+"#;
+
+const SEED_JSON: &str = r#"{"variable": {"x": {"default": [1, {"a": "b"}]}},
+ "resource": {"aws_s3_bucket": {"j": {"bucket": "${var.x[1].a}", "versioning": {"enabled": true}}}}}"#;
+
+const SEED_MODULE: &str = "variable \"arn\" {}\nresource \"aws_kms_key\" \"k\" {\n  policy = var.arn\n}\noutput \"o\" {\n  value = aws_kms_key.k.arn\n}\n";
+
+/// Loads a root whose files are `main` (as `main.tf`) and `json` (as `main.tf.json`),
+/// and fails if the loader stopped on an internal error.
+fn load_without_crash(main: &str, json: &str) {
+    let fixture = Fixture::new(&[
+        ("main.tf", main),
+        ("extra.tf.json", json),
+        ("modules/m/main.tf", SEED_MODULE),
+    ]);
+    let output = fixture.load();
+    let crashed = output
+        .loaded
+        .diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.message.contains("internal error"));
+    assert!(!crashed, "{:#?}", output.loaded.diagnostics);
+    assert!(
+        output
+            .loaded
+            .resources
+            .iter()
+            .any(|resource| resource.kind == TERRAFORM_ROOT_KIND)
+    );
+}
+
+/// Applies edits to `text`: each edit replaces the characters at a position (taken
+/// modulo the length) by a fragment.
+fn mutate(text: &str, edits: &[(usize, usize, &str)]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for (position, removed, fragment) in edits {
+        let start = position % (chars.len() + 1);
+        let end = (start + removed).min(chars.len());
+        chars.splice(start..end, fragment.chars());
+    }
+    chars.into_iter().collect()
+}
+
+const FRAGMENTS: &[&str] = &[
+    "",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "\"",
+    "${",
+    "%{",
+    "~}",
+    "\n",
+    "=",
+    ".",
+    "*",
+    "[*]",
+    "local.tags",
+    "var.names",
+    "each.value",
+    "count.index",
+    "module.m",
+    "aws_s3_bucket.b",
+    "self",
+    "?",
+    ":",
+    "=>",
+    "...",
+    "for x in",
+    "if",
+    "<<EOT\n",
+    "EOT\n",
+    "-",
+    "!",
+    "null",
+    "1e308",
+    "\\",
+    "#",
+    "/*",
+    "\u{e9}",
+    ",",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn mutated_input_never_crashes(
+        edits in proptest::collection::vec((0usize..2_000, 0usize..8, 0usize..FRAGMENTS.len()), 1..6),
+        json_edits in proptest::collection::vec((0usize..400, 0usize..4, 0usize..FRAGMENTS.len()), 0..3),
+    ) {
+        let edits: Vec<(usize, usize, &str)> =
+            edits.iter().map(|(at, removed, fragment)| (*at, *removed, FRAGMENTS[*fragment])).collect();
+        let json_edits: Vec<(usize, usize, &str)> =
+            json_edits.iter().map(|(at, removed, fragment)| (*at, *removed, FRAGMENTS[*fragment])).collect();
+        load_without_crash(&mutate(SEED_CONFIG, &edits), &mutate(SEED_JSON, &json_edits));
+    }
+}
+
+#[test]
+fn seed_config_loads() {
+    let fixture = Fixture::new(&[
+        ("main.tf", SEED_CONFIG),
+        ("extra.tf.json", SEED_JSON),
+        ("modules/m/main.tf", SEED_MODULE),
+    ]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    assert_eq!(
+        output.value("aws_s3_bucket.b[\"a\"]", "bucket"),
+        json!("a-a-tag")
+    );
+    assert_eq!(
+        output.value("aws_s3_bucket.b[\"b\"]", "rule.1.id"),
+        json!("b")
+    );
+    assert_eq!(
+        output.edges("module.m[1].aws_kms_key.k"),
+        ["policy -> aws_s3_bucket.b[\"a\"]"]
+    );
+    assert_eq!(
+        output.value("aws_s3_bucket.j", "versioning.0.enabled"),
+        json!(true)
+    );
+    assert_eq!(output.value("aws_s3_bucket.j", "bucket"), json!("b"));
+}
+
+#[test]
+fn windows_line_endings() {
+    let fixture = Fixture::new(&[(
+        "main.tf",
+        "resource \"aws_kms_key\" \"k\" {\r\n  description = <<-EOT\r\n    key\r\n  EOT\r\n  enable_key_rotation = true\r\n}\r\n",
+    )]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    assert_eq!(
+        output.value("aws_kms_key.k", "enable_key_rotation"),
+        json!(true)
+    );
+}
+
+/// Writes a configuration of about 20 000 resources: a root with locals and split S3
+/// resources, and a module called 100 times.
+fn large_configuration() -> Fixture {
+    let mut root = String::from(
+        "variable \"env\" {\n  default = \"prod\"\n}\nlocals {\n  tags = { env = var.env, team = \"ledger\" }\n  prefix = \"nexafi-${var.env}\"\n}\n",
+    );
+    for index in 0..2_000 {
+        root.push_str(&format!(
+            r#"
+resource "aws_s3_bucket" "b{index}" {{
+  bucket = "${{local.prefix}}-{index}"
+  tags   = merge(local.tags, {{ index = "{index}" }})
+}}
+resource "aws_s3_bucket_versioning" "v{index}" {{
+  bucket = aws_s3_bucket.b{index}.id
+  versioning_configuration {{
+    status = "Enabled"
+  }}
+}}
+"#
+        ));
+    }
+    root.push_str(
+        "module \"team\" {\n  source   = \"./modules/team\"\n  for_each = { for i in range(100) : \"t${i}\" => i }\n  name     = each.key\n  tags     = local.tags\n}\n",
+    );
+    let mut module = String::from("variable \"name\" {}\nvariable \"tags\" {}\n");
+    for index in 0..80 {
+        module.push_str(&format!(
+            r#"
+resource "aws_kms_key" "k{index}" {{
+  description         = "${{var.name}}-{index}"
+  enable_key_rotation = true
+  tags                = var.tags
+}}
+resource "aws_kms_alias" "a{index}" {{
+  name          = "alias/${{var.name}}-{index}"
+  target_key_id = aws_kms_key.k{index}.key_id
+}}
+"#
+        ));
+    }
+    Fixture::new(&[("main.tf", &root), ("modules/team/main.tf", &module)])
+}
+
+/// Prints the time to load [`large_configuration`]; run it with
+/// `cargo test --release -p nexafi-iac --test terraform -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn large_configuration_timing() {
+    let fixture = large_configuration();
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let output = fixture.load();
+        let elapsed = started.elapsed();
+        output.assert_no_errors();
+        println!(
+            "{} resources loaded in {:.1} ms",
+            output.loaded.resources.len(),
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
+}
