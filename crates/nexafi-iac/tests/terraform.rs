@@ -1971,8 +1971,18 @@ fn find_roots_skips_called_modules() {
     assert_eq!(roots, vec![dir("live"), dir("live/json"), dir("other")]);
 }
 
+/// Returns `path` relative to the working directory of the test.
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().expect("working directory");
+    let mut relative = PathBuf::new();
+    for _ in cwd.components().skip(1) {
+        relative.push("..");
+    }
+    relative.join(path.strip_prefix("/").expect("absolute path"))
+}
+
 #[test]
-fn loads_from_relative_root() {
+fn relative_root_paths() {
     let fixture = Fixture::new(&[
         (
             "main.tf",
@@ -1980,21 +1990,21 @@ fn loads_from_relative_root() {
         ),
         ("modules/bucket/main.tf", BUCKET_MODULE),
     ]);
+    let root = relative_to_cwd(fixture.path());
     let sources = SourceMap::new();
-    let files = vec![fixture.path().join("main.tf")];
-    let loaded = terraform::load_root(fixture.path(), &files, &Options::default(), &sources);
+    let files = vec![root.join("main.tf")];
+    let loaded = terraform::load_root(&root, &files, &Options::default(), &sources);
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
     let versioning = loaded
         .resources
         .iter()
         .find(|resource| resource.address == "module.m.aws_s3_bucket_versioning.this")
         .expect("module resource");
+    assert_eq!(versioning.group, root.display().to_string());
     let file = sources.get(versioning.span.file).expect("file");
-    assert!(
-        file.path.ends_with("modules/bucket/main.tf"),
-        "{}",
-        file.path.display()
-    );
-    assert_eq!(versioning.group, fixture.path().display().to_string());
+    assert_eq!(file.path, root.join("modules/bucket/main.tf"));
+    let path = versioning.body.get("path").and_then(Node::as_str);
+    assert_eq!(path, Some("modules/bucket"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2032,7 +2042,7 @@ const SEED_JSON: &str = r#"{"variable": {"x": {"default": [1, {"a": "b"}]}},
 
 const SEED_MODULE: &str = "variable \"arn\" {}\nresource \"aws_kms_key\" \"k\" {\n  policy = var.arn\n}\noutput \"o\" {\n  value = aws_kms_key.k.arn\n}\n";
 
-/// Loads a root whose files are `main` (as `main.tf`) and `json` (as `main.tf.json`),
+/// Loads a root whose files are `main` (as `main.tf`) and `json` (as `extra.tf.json`),
 /// and fails if the loader stopped on an internal error.
 fn load_without_crash(main: &str, json: &str) {
     let fixture = Fixture::new(&[
