@@ -1,13 +1,13 @@
 //! Terraform: HCL and JSON syntax, variables, locals, expressions, built-in functions,
 //! modules, `count`, `for_each` and `dynamic` blocks, evaluated offline.
 //!
-//! Loading a root module reads its files once into a configuration tree
-//! ([`syntax`]), collects the declarations of each module directory ([`config`]), and
-//! evaluates them lazily ([`eval`]): each resource instance becomes one [`Resource`]
-//! whose body holds the evaluated attributes and nested blocks, and whose references
-//! name the resources its attributes read. What cannot be known offline (a variable
-//! without a value, an attribute the provider computes, a module that was never
-//! downloaded) is an unknown value with the reason.
+//! Loading a root module reads its files once into a configuration tree (`syntax`) and
+//! collects the declarations of each module directory (`config`). Evaluation
+//! (`eval`) is lazy. Each resource instance becomes one [`Resource`], whose body
+//! contains the evaluated attributes and nested blocks and whose references name the
+//! resources its attributes read. What cannot be known offline (a variable without a
+//! value, an attribute the provider computes, a module that was never downloaded) is an
+//! unknown value with the reason.
 //!
 //! [`Resource`]: nexafi_model::Resource
 
