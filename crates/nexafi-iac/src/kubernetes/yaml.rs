@@ -249,8 +249,8 @@ impl<'a> Builder<'a> {
             Event::Scalar(text, style, anchor, tag) => {
                 let mut node_span = self.span(span);
                 if text.is_empty() && style == ScalarStyle::Plain {
-                    // An omitted value: the parser points at the next token, which may be
-                    // lines below, so point at the start of the event instead.
+                    // An omitted value has no text, but the parser may give its event the
+                    // width of the next token, so only the start is kept.
                     node_span = Span::point(self.file, node_span.start as usize);
                 }
                 if style == ScalarStyle::Plain
