@@ -23,6 +23,8 @@ struct Tally {
     fail: usize,
     unknown: usize,
     waived: usize,
+    /// Inputs that failed to load: what they hold was never checked.
+    unloaded: usize,
 }
 
 impl Tally {
@@ -47,6 +49,8 @@ impl Tally {
     fn status(self) -> ControlStatus {
         if self.fail > 0 {
             ControlStatus::NotSatisfied
+        } else if self.unloaded > 0 {
+            ControlStatus::NotAssessed
         } else if self.pass + self.waived > 0 {
             ControlStatus::Satisfied
         } else if self.unknown > 0 {
@@ -67,6 +71,7 @@ impl Catalog {
     /// A control's status comes from the findings of the checks that give it primary
     /// evidence (through their categories or extra controls):
     /// - `not_satisfied` when one of them failed or errored;
+    /// - otherwise `not_assessed` when an input failed to load (see below);
     /// - otherwise `satisfied` when one of them passed or was waived;
     /// - otherwise `not_assessed` when all of them were unknown;
     /// - otherwise `manual`: no check that ran applied, so the evidence has to come from
@@ -74,8 +79,10 @@ impl Catalog {
     ///
     /// An error finding that none of `checks` produced is an input that failed to load
     /// (the engine's `NXF-LOAD-ERROR`). Nothing in that input was proven, and any control
-    /// could depend on it, so it counts as one failure for every control that some check
-    /// in `checks` gives primary evidence for. Controls without such a check stay manual.
+    /// could depend on it, so no control that some check in `checks` gives primary evidence
+    /// for can be satisfied: those without a failure become `not_assessed`. A failure found
+    /// elsewhere still makes its control `not_satisfied`, and controls without such a check
+    /// stay manual. The scan itself fails on any load error, whatever the statuses.
     pub fn evaluate(
         &self,
         frameworks: &[&str],
@@ -150,7 +157,7 @@ fn evaluate_framework(framework: &Framework, context: &Context<'_>) -> Framework
                 }
             }
             if !checks.is_empty() {
-                tally.fail += context.input_errors;
+                tally.unloaded = context.input_errors;
             }
 
             ControlResult {
@@ -441,18 +448,31 @@ mod tests {
     }
 
     #[test]
-    fn load_error_fails_assessed_controls() {
+    fn load_error_leaves_controls_unassessed() {
         let findings = [
             finding("ENC-1", Verdict::Pass),
             finding("NXF-LOAD-ERROR", Verdict::Error),
         ];
         let results = test_catalog().evaluate(&["pci_dss"], &checks(), &findings);
         let encrypt = control(&results, "pci_dss", "1.1");
-        assert_eq!(encrypt.status, ControlStatus::NotSatisfied);
-        assert_eq!(encrypt.fail, 1);
+        assert_eq!(encrypt.status, ControlStatus::NotAssessed);
+        assert_eq!(encrypt.fail, 0);
         assert_eq!(encrypt.pass, 1);
         let log = control(&results, "pci_dss", "1.2");
-        assert_eq!(log.status, ControlStatus::NotSatisfied);
+        assert_eq!(log.status, ControlStatus::NotAssessed);
+    }
+
+    #[test]
+    fn load_error_keeps_failures() {
+        let findings = [
+            finding("ENC-1", Verdict::Fail),
+            finding("NXF-LOAD-ERROR", Verdict::Error),
+        ];
+        let results = test_catalog().evaluate(&["pci_dss"], &checks(), &findings);
+        assert_eq!(
+            control(&results, "pci_dss", "1.1").status,
+            ControlStatus::NotSatisfied
+        );
     }
 
     #[test]
