@@ -2241,3 +2241,19 @@ fn large_configuration_timing() {
         );
     }
 }
+
+/// Found by fuzzing: hcl-edit reported an offset inside a two-byte character, and slicing
+/// the text there panicked.
+#[test]
+fn parse_error_inside_multibyte_character() {
+    let fixture = Fixture::new(&[("main.tf", "A\t\t\u{221}")]);
+    let output = fixture.load();
+    let errors = output.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let span = errors[0].span.expect("span");
+    assert_eq!(
+        span.start, 3,
+        "the span starts at the character's first byte"
+    );
+    assert_eq!(span.end, 5);
+}

@@ -205,7 +205,11 @@ pub(crate) fn syntax_diagnostic(
     error: &SyntaxError,
     name: &str,
 ) -> Diagnostic {
-    let start = error.offset.min(text.len());
+    // hcl-edit may report an offset inside a multi-byte character: step back to its start.
+    let mut start = error.offset.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let end = text[start..]
         .chars()
         .next()
