@@ -38,10 +38,10 @@ pub static CHECK: Check = Check {
             why: "A process that runs as root in a container is root on the host's kernel. Any \
                   code execution bug in a payment service then comes with the rights to read \
                   mounted secrets, write anywhere in the file system and exploit the next kernel \
-                  or runtime flaw to leave the container. PCI DSS 2.2 asks for system components \
-                  configured with only the privileges they need, and SOC 2 CC6.8 expects controls \
-                  against unauthorised software; a fixed non-root user in the image is the \
-                  simplest evidence for both and lets Kubernetes enforce `runAsNonRoot`.",
+                  or runtime flaw to leave the container. PCI DSS 2.2 asks for a hardened \
+                  configuration of every system component and SOC 2 CC6.8 for controls against \
+                  unauthorised software. A fixed non-root user in the image is the simplest \
+                  evidence for both, and it lets Kubernetes enforce `runAsNonRoot`.",
             fix: "Create an unprivileged user in the final stage (or use a base image that \
                   ships one) and switch to it after the steps that need root. A numeric UID lets \
                   Kubernetes verify `runAsNonRoot` without reading `/etc/passwd`:\n\n\

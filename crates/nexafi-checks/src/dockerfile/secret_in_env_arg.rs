@@ -45,9 +45,10 @@ pub static CHECK: Check = Check {
                   image history and build provenance, so anyone who can pull the image (every \
                   node, every developer, every registry replica) can read them with \
                   `docker history` or `docker inspect`, long after the credential was meant to \
-                  be rotated. PCI DSS 8.6.2 forbids hard-coded passwords for system and \
-                  application accounts, and SOC 2 CC6.1 expects credentials to be protected at \
-                  rest; a token in an image layer meets neither.",
+                  be rotated. PCI DSS 8.6.2 says that passwords of application and system \
+                  accounts are not hard-coded in scripts, configuration files or source code, \
+                  and SOC 2 CC6.1 expects credentials to be protected. A token in an image layer \
+                  meets neither.",
             fix: "Pass build-time secrets as secret mounts, which exist only while the `RUN` \
                   step runs and leave nothing in the image; pass runtime secrets from the \
                   orchestrator (a Kubernetes Secret or the Secrets Store CSI driver):\n\n\
