@@ -121,6 +121,8 @@ measure() {
 }
 
 # 5. Both tools on each tree.
+checkov=(env BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE "$VENV/bin/checkov"
+    --framework terraform kubernetes dockerfile --skip-download)
 trees=("corpus=$corpus")
 for candidate in infrastructure examples; do
     if [[ -d "$ROOT/$candidate" ]]; then
@@ -128,27 +130,41 @@ for candidate in infrastructure examples; do
     fi
 done
 
+# Each tool runs in two output modes: a complete JSON report with every result, and
+# the lightest console output it offers (failures only), because report writing is a
+# large share of the work for both tools.
 for entry in "${trees[@]}"; do
     name="${entry%%=*}"
     path="${entry#*=}"
     for run in $(seq 1 "$repeat"); do
-        step "nexafi on $name (run $run of $repeat)"
-        status="$(measure "$WORK/time-nexafi-$name-$run.txt" /dev/null \
+        step "nexafi on $name, JSON report (run $run of $repeat)"
+        status="$(measure "$WORK/time-nexafi-json-$name-$run.txt" /dev/null \
             "$NEXAFI" validate --format json --output /dev/null "$path")"
         # Exit status 1 means failing findings, which the corpus has on purpose.
         if [[ "$status" -gt 1 ]]; then
-            die "nexafi exited with status $status on $path; see $WORK/time-nexafi-$name-$run.txt.stderr"
+            die "nexafi exited with status $status on $path; see $WORK/time-nexafi-json-$name-$run.txt.stderr"
+        fi
+
+        step "nexafi on $name, human output (run $run of $repeat)"
+        status="$(measure "$WORK/time-nexafi-human-$name-$run.txt" /dev/null \
+            "$NEXAFI" validate --format human --output /dev/null "$path")"
+        if [[ "$status" -gt 1 ]]; then
+            die "nexafi exited with status $status on $path; see $WORK/time-nexafi-human-$name-$run.txt.stderr"
         fi
 
         if [[ "$skip_checkov" -eq 0 ]]; then
-            step "checkov on $name (run $run of $repeat)"
-            status="$(measure "$WORK/time-checkov-$name-$run.txt" "$WORK/checkov-$name.json" \
-                env BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE \
-                "$VENV/bin/checkov" --directory "$path" \
-                --framework terraform kubernetes dockerfile \
-                --skip-download --output json)"
+            step "checkov on $name, JSON report (run $run of $repeat)"
+            status="$(measure "$WORK/time-checkov-json-$name-$run.txt" "$WORK/checkov-$name.json" \
+                "${checkov[@]}" --directory "$path" --output json)"
             if [[ "$status" -gt 1 ]]; then
-                die "checkov exited with status $status on $path; see $WORK/time-checkov-$name-$run.txt.stderr"
+                die "checkov exited with status $status on $path; see $WORK/time-checkov-json-$name-$run.txt.stderr"
+            fi
+
+            step "checkov on $name, compact failures-only output (run $run of $repeat)"
+            status="$(measure "$WORK/time-checkov-cli-$name-$run.txt" /dev/null \
+                "${checkov[@]}" --directory "$path" --output cli --quiet --compact)"
+            if [[ "$status" -gt 1 ]]; then
+                die "checkov exited with status $status on $path; see $WORK/time-checkov-cli-$name-$run.txt.stderr"
             fi
         fi
     done

@@ -16,7 +16,15 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-TOOLS = ("nexafi", "checkov")
+# Measured configurations: the tool, then its output mode.
+CONFIGURATIONS = ("nexafi-json", "nexafi-human", "checkov-json", "checkov-cli")
+
+# Ratios reported, as (label, Checkov configuration, nexafi configuration).
+COMPARISONS = (
+    ("complete JSON reports", "checkov-json", "nexafi-json"),
+    ("failures-only console output", "checkov-cli", "nexafi-human"),
+    ("cheapest mode of each tool", "checkov-cli", "nexafi-json"),
+)
 
 
 @dataclass
@@ -97,15 +105,17 @@ def checkov_counts(report: Path) -> tuple[int | None, int | None, int | None, st
     return resources, passed + failed + skipped, failed, detail
 
 
-def measure(work: Path, tool: str, tree: str, repeat: int) -> Measurement | None:
-    reports = [work / f"time-{tool}-{tree}-{run}.txt" for run in range(1, repeat + 1)]
+def measure(work: Path, configuration: str, tree: str, repeat: int) -> Measurement | None:
+    reports = [work / f"time-{configuration}-{tree}-{run}.txt" for run in range(1, repeat + 1)]
     if not all(path.exists() for path in reports):
         return None
     parsed = [parse_time_report(path) for path in reports]
+    # Both output modes of a tool scan the same files, so the JSON report counts for both.
+    tool = configuration.split("-")[0]
     counts = nexafi_counts if tool == "nexafi" else checkov_counts
     resources, checks_run, failed, detail = counts(work / f"{tool}-{tree}.json")
     return Measurement(
-        tool=tool,
+        tool=configuration,
         tree=tree,
         runs=repeat,
         wall_seconds=statistics.median(item["wall"] for item in parsed),
@@ -126,7 +136,7 @@ def ratio(numerator: float, denominator: float) -> str:
 
 def render(measurements: list[Measurement]) -> list[str]:
     lines = [
-        "| tree | tool | wall s | CPU s | peak MiB | resources | check results | failed |",
+        "| tree | tool and output | wall s | CPU s | peak MiB | resources | check results | failed |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for item in measurements:
@@ -147,21 +157,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-checkov", action="store_true", help="report nexafi only")
     arguments = parser.parse_args(argv)
 
-    tools = ("nexafi",) if arguments.skip_checkov else TOOLS
+    configurations = [name for name in CONFIGURATIONS if not (arguments.skip_checkov and name.startswith("checkov"))]
     measurements: list[Measurement] = []
-    ratios: dict[str, dict[str, str]] = {}
+    ratios: dict[str, dict[str, dict[str, str]]] = {}
     for tree in arguments.tree:
-        by_tool = {}
-        for tool in tools:
-            found = measure(arguments.work, tool, tree, arguments.repeat)
+        by_configuration = {}
+        for configuration in configurations:
+            found = measure(arguments.work, configuration, tree, arguments.repeat)
             if found is None:
-                print(f"error: measurements of {tool} on {tree} are missing in {arguments.work}", file=sys.stderr)
+                print(
+                    f"error: measurements of {configuration} on {tree} are missing in {arguments.work}",
+                    file=sys.stderr,
+                )
                 return 2
             measurements.append(found)
-            by_tool[tool] = found
-        if "checkov" in by_tool:
-            nexafi, checkov = by_tool["nexafi"], by_tool["checkov"]
-            ratios[tree] = {
+            by_configuration[configuration] = found
+        for label, checkov_name, nexafi_name in COMPARISONS:
+            if checkov_name not in by_configuration:
+                continue
+            checkov, nexafi = by_configuration[checkov_name], by_configuration[nexafi_name]
+            ratios.setdefault(tree, {})[label] = {
                 "wall": ratio(checkov.wall_seconds, nexafi.wall_seconds),
                 "cpu": ratio(checkov.cpu_seconds, nexafi.cpu_seconds),
                 "peak_memory": ratio(checkov.peak_mib, nexafi.peak_mib),
@@ -173,11 +188,12 @@ def main(argv: list[str]) -> int:
     print()
     for item in measurements:
         print(f"{item.tree} / {item.tool}: {item.detail}")
-    for tree, figures in ratios.items():
-        print(
-            f"{tree}: Checkov takes {figures['cpu']} the CPU time, {figures['wall']} the wall time "
-            f"and {figures['peak_memory']} the peak memory of nexafi"
-        )
+    for tree, comparisons in ratios.items():
+        for label, figures in comparisons.items():
+            print(
+                f"{tree}, {label}: Checkov takes {figures['cpu']} the CPU time, {figures['wall']} "
+                f"the wall time and {figures['peak_memory']} the peak memory of nexafi"
+            )
 
     results = {
         "measurements": [asdict(item) for item in measurements],
