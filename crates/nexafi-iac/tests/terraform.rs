@@ -1232,11 +1232,13 @@ resource "aws_s3_bucket_versioning" "v" {
     );
     assert_eq!(output.value(two, "name"), json!("b-two"));
     assert_eq!(output.value(two, "keys"), json!(["b-one", "b-two"]));
+    // each.value is one bucket instance, so its edges name that instance; the `for`
+    // expression reads the whole collection.
     assert_eq!(
         output.edges(two),
         [
-            "bucket -> aws_s3_bucket.b",
-            "name -> aws_s3_bucket.b",
+            "bucket -> aws_s3_bucket.b[\"two\"]",
+            "name -> aws_s3_bucket.b[\"two\"]",
             "keys -> aws_s3_bucket.b"
         ]
     );
@@ -2256,4 +2258,64 @@ fn parse_error_inside_multibyte_character() {
         "the span starts at the character's first byte"
     );
     assert_eq!(span.end, 5);
+}
+
+/// A split resource expanded over a resource collection must point at its own instance
+/// only; an edge to the whole collection would let one instance's settings count for all.
+#[test]
+fn for_each_over_resource_narrows_edges() {
+    let fixture = Fixture::new(&[(
+        "main.tf",
+        r#"
+resource "aws_s3_bucket" "set" {
+  for_each = toset(["one", "two"])
+  bucket   = "b-${each.key}"
+}
+resource "aws_s3_bucket_public_access_block" "by_value" {
+  for_each          = aws_s3_bucket.set
+  bucket            = each.value.id
+  block_public_acls = each.key == "one"
+}
+resource "aws_s3_bucket_versioning" "by_key" {
+  for_each = aws_s3_bucket.set
+  bucket   = aws_s3_bucket.set[each.key].id
+}
+"#,
+    )]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    assert_eq!(
+        output.edges("aws_s3_bucket_public_access_block.by_value[\"two\"]"),
+        vec![
+            "bucket -> aws_s3_bucket.set[\"two\"]".to_owned(),
+            "block_public_acls -> aws_s3_bucket.set[\"two\"]".to_owned()
+        ]
+    );
+    assert_eq!(
+        output.edges("aws_s3_bucket_versioning.by_key[\"one\"]"),
+        vec!["bucket -> aws_s3_bucket.set[\"one\"]".to_owned()]
+    );
+}
+
+#[test]
+fn count_over_resource_narrows_edges() {
+    let fixture = Fixture::new(&[(
+        "main.tf",
+        r#"
+resource "aws_s3_bucket" "c" {
+  count  = 2
+  bucket = "c-${count.index}"
+}
+resource "aws_s3_bucket_versioning" "c" {
+  count  = length(aws_s3_bucket.c)
+  bucket = aws_s3_bucket.c[count.index].id
+}
+"#,
+    )]);
+    let output = fixture.load();
+    output.assert_no_errors();
+    assert_eq!(
+        output.edges("aws_s3_bucket_versioning.c[1]"),
+        vec!["bucket -> aws_s3_bucket.c[1]".to_owned()]
+    );
 }

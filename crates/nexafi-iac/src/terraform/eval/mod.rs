@@ -837,14 +837,15 @@ impl<'s> Evaluator<'s> {
                 // Positions stay far below 2^53.
                 #[allow(clippy::cast_precision_loss)]
                 let index = Node::new(expr.span, Value::Number(position as f64));
+                let suffix = format!("[{position}]");
                 expansion.entries.push(Entry {
-                    suffix: format!("[{position}]"),
                     keys: Some(Rc::new(KeyContext {
                         count_index: Some(index),
                         each_key: None,
                         each_value: None,
-                        deps: deps.clone(),
+                        deps: instance_deps(&deps, &suffix),
                     })),
+                    suffix,
                 });
             }
             return expansion;
@@ -894,14 +895,15 @@ impl<'s> Evaluator<'s> {
             expansion
                 .by_key
                 .insert(key.clone(), expansion.entries.len());
+            let suffix = quote_key(&key);
             expansion.entries.push(Entry {
-                suffix: quote_key(&key),
                 keys: Some(Rc::new(KeyContext {
                     count_index: None,
                     each_key: Some(Node::new(expr.span, Value::String(key))),
                     each_value: Some(each_value),
-                    deps: deps.clone(),
+                    deps: instance_deps(&deps, &suffix),
                 })),
+                suffix,
             });
         }
         expansion
@@ -1037,4 +1039,24 @@ fn limit_reason() -> String {
     format!(
         "the configuration expands to more than {MAX_INSTANCES} instances, so this one was not expanded"
     )
+}
+
+/// Narrows the resources a `count` or `for_each` expression read to the one instance
+/// with the same key: `for_each = aws_s3_bucket.logs` gives the instance `"a"` an edge to
+/// `aws_s3_bucket.logs["a"]`, not to every bucket. Otherwise a split resource of one
+/// bucket would count as configuring all of them, and a bucket left open could pass.
+///
+/// NOTE: when the keys differ from the referenced resource's own keys (a `for_each` over
+/// a map rebuilt with other keys), the narrowed edge matches no instance, so checks see no
+/// split resource and fail rather than pass.
+fn instance_deps(deps: &Rc<[Rc<str>]>, suffix: &str) -> Rc<[Rc<str>]> {
+    deps.iter()
+        .map(|dep| {
+            if dep.ends_with(']') {
+                dep.clone()
+            } else {
+                Rc::from(format!("{dep}{suffix}"))
+            }
+        })
+        .collect()
 }
