@@ -728,3 +728,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn tool_configuration_without_metadata_is_skipped() {
+    for text in [
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deploy.yaml\n",
+        "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
+        "apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes:\n  - role: control-plane\n",
+    ] {
+        let load = load(text);
+        assert!(
+            load.loaded.diagnostics.is_empty(),
+            "{text}: {:?}",
+            load.errors()
+        );
+        assert!(
+            load.loaded.resources.is_empty(),
+            "{text} was loaded as an object"
+        );
+    }
+}
+
+#[test]
+fn object_without_metadata_beside_real_one() {
+    let text = "apiVersion: v1\nkind: Config\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n";
+    let load = load(text);
+    let addresses: Vec<&str> = load
+        .loaded
+        .resources
+        .iter()
+        .map(|resource| resource.address.as_str())
+        .collect();
+    assert_eq!(addresses, vec!["v1/Namespace/payments"]);
+}

@@ -117,6 +117,19 @@ impl ObjectReader<'_> {
             return;
         }
 
+        // Every object of the Kubernetes API has metadata. Files that borrow the
+        // apiVersion/kind header without it are tool configuration: kubeconfig
+        // (`kind: Config`), kustomization.yaml, kind and kubeadm cluster files.
+        if node.get("metadata").is_none() && !kind.ends_with("List") {
+            tracing::debug!(
+                path = %self.path.display(),
+                api_version = %api_version,
+                kind = %kind,
+                "skipped a document without metadata: tool configuration, not a Kubernetes object"
+            );
+            return;
+        }
+
         let resource = self.resource(node, api_version, kind);
         self.loaded.resources.push(resource);
     }
