@@ -49,12 +49,12 @@ impl Tally {
     fn status(self) -> ControlStatus {
         if self.fail > 0 {
             ControlStatus::NotSatisfied
-        } else if self.unloaded > 0 {
+        } else if self.unloaded > 0 || self.unknown > 0 {
+            // Satisfied means every result passed: one undecided result leaves the
+            // control unproven, however many others passed.
             ControlStatus::NotAssessed
         } else if self.pass + self.waived > 0 {
             ControlStatus::Satisfied
-        } else if self.unknown > 0 {
-            ControlStatus::NotAssessed
         } else {
             ControlStatus::Manual
         }
@@ -71,9 +71,9 @@ impl Catalog {
     /// A control's status comes from the findings of the checks that give it primary
     /// evidence (through their categories or extra controls):
     /// - `not_satisfied` when one of them failed or errored;
-    /// - otherwise `not_assessed` when an input failed to load (see below);
+    /// - otherwise `not_assessed` when one of them was unknown or an input failed to load
+    ///   (see below), because the control is then not proven;
     /// - otherwise `satisfied` when one of them passed or was waived;
-    /// - otherwise `not_assessed` when all of them were unknown;
     /// - otherwise `manual`: no check that ran applied, so the evidence has to come from
     ///   process or people. Controls with only supporting evidence are always manual.
     ///
@@ -382,14 +382,14 @@ mod tests {
     }
 
     #[test]
-    fn status_satisfied_despite_unknown() {
+    fn status_not_assessed_when_partly_unknown() {
         let findings = [
             finding("ENC-1", Verdict::Unknown),
             finding("ENC-1", Verdict::Pass),
         ];
         assert_eq!(
             status_of(&findings, "pci_dss", "1.1"),
-            ControlStatus::Satisfied
+            ControlStatus::NotAssessed
         );
     }
 

@@ -67,6 +67,13 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
         "discovered inputs"
     );
 
+    if inputs.file_count() == 0 && inputs.helm_charts.is_empty() {
+        tracing::warn!(
+            paths = ?options.paths,
+            "found no Terraform, Kubernetes or Dockerfile input; check the paths and --exclude"
+        );
+    }
+
     let sources = SourceMap::new();
     let loaded = load(&inputs, &options.terraform, &sources);
     let diagnostics = loaded.diagnostics;
@@ -160,12 +167,12 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
         .par_iter()
         .map(|task| match task {
             Task::Terraform(dir, files) => terraform::load_root(dir, files, options, sources),
-            Task::Manifest(path) => {
-                read_then(path, |text| kubernetes::load_file(path, text, sources))
-            }
-            Task::Dockerfile(path) => {
-                read_then(path, |text| dockerfile::load_file(path, text, sources))
-            }
+            Task::Manifest(path) => read_then(path, sources, |text| {
+                kubernetes::load_file(path, text, sources)
+            }),
+            Task::Dockerfile(path) => read_then(path, sources, |text| {
+                dockerfile::load_file(path, text, sources)
+            }),
         })
         .collect();
 
@@ -176,22 +183,31 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
     loaded
 }
 
-/// Reads a file as UTF-8 and hands it to a loader; an unreadable file is an error
-/// diagnostic.
-fn read_then(path: &Path, loader: impl FnOnce(String) -> Loaded) -> Loaded {
+/// Reads a file as UTF-8 and hands it to a loader. An unreadable file is an error
+/// diagnostic; so is invalid UTF-8, pointing at the first invalid byte.
+fn read_then(path: &Path, sources: &SourceMap, loader: impl FnOnce(String) -> Loaded) -> Loaded {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => return load_failure(path, format!("cannot read the file: {error}")),
     };
     match String::from_utf8(bytes) {
         Ok(text) => loader(text),
-        Err(error) => load_failure(
-            path,
-            format!(
-                "the file is not valid UTF-8 (invalid byte at offset {}); save it as UTF-8 or exclude it with --exclude",
-                error.utf8_error().valid_up_to()
-            ),
-        ),
+        Err(error) => {
+            let offset = error.utf8_error().valid_up_to();
+            // Keep the readable part so the report can show the line with the bad byte.
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let file = sources.add(path, text);
+            let mut loaded = load_failure(
+                path,
+                format!(
+                    "the file is not valid UTF-8 (invalid byte at offset {offset}); save it as UTF-8 or exclude it with --exclude"
+                ),
+            );
+            if let Some(diagnostic) = loaded.diagnostics.first_mut() {
+                diagnostic.span = Some(Span::point(file, offset));
+            }
+            loaded
+        }
     }
 }
 

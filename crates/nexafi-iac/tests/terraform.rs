@@ -2319,3 +2319,19 @@ resource "aws_s3_bucket_versioning" "c" {
         vec!["bucket -> aws_s3_bucket.c[1]".to_owned()]
     );
 }
+
+#[test]
+fn invalid_count_is_error() {
+    for count in ["-1", "1.5", "\"many\""] {
+        let text = format!("resource \"aws_s3_bucket\" \"b\" {{\n  count = {count}\n}}\n");
+        let fixture = Fixture::new(&[("main.tf", text.as_str())]);
+        let output = fixture.load();
+        let errors = output.errors();
+        assert_eq!(errors.len(), 1, "count = {count}: {errors:#?}");
+        assert!(
+            errors[0].message.contains("the count of"),
+            "{}",
+            errors[0].message
+        );
+    }
+}

@@ -334,6 +334,8 @@ fn non_utf8_file_is_reported() {
     let errors = findings(&report, "NXF-LOAD-ERROR");
     assert_eq!(errors.len(), 1);
     assert!(errors[0]["message"].as_str().unwrap().contains("UTF-8"));
+    assert_eq!(errors[0]["line"], 2, "the error points at the invalid byte");
+    assert_eq!(errors[0]["column"], 7);
 }
 
 #[test]
@@ -514,4 +516,17 @@ fn broken_pipe_is_not_error() {
         .unwrap();
     assert!(status.success(), "status {status}, stderr: {stderr}");
     assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn empty_directory_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    nexafi()
+        .current_dir(dir.path())
+        .args(["validate", "."])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "found no Terraform, Kubernetes or Dockerfile input",
+        ));
 }

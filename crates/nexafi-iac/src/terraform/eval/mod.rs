@@ -825,6 +825,12 @@ impl<'s> Evaluator<'s> {
                     "the count of {owner} is invalid: expected a whole number of at least 0, found {}",
                     values::describe(&value)
                 );
+                // `terraform plan` rejects such a count, so the scan must not pass either.
+                self.error(
+                    Some(expr.span),
+                    format!("{reason}; fix the count expression"),
+                    None,
+                );
                 return Expansion::unknown(reason, deps, expr.span);
             };
             // Whole and non-negative; a huge value is caught by the instance limit.
