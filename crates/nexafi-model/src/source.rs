@@ -1,5 +1,6 @@
 //! Source files and byte spans into them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -125,7 +126,15 @@ impl SourceFile {
 /// Every file a scan read, shared between loaders running in parallel.
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    files: RwLock<Vec<Arc<SourceFile>>>,
+    files: RwLock<Files>,
+}
+
+#[derive(Debug, Default)]
+struct Files {
+    list: Vec<Arc<SourceFile>>,
+    /// Path to the first file stored under it, because renderers look up the file of
+    /// every finding by path.
+    by_path: HashMap<PathBuf, FileId>,
 }
 
 impl SourceMap {
@@ -136,39 +145,36 @@ impl SourceMap {
     /// Stores a file and returns its id.
     pub fn add(&self, path: impl Into<PathBuf>, text: String) -> FileId {
         let file = Arc::new(SourceFile::new(path.into(), text));
-        let mut files = self
-            .files
-            .write()
-            .unwrap_or_else(|poison| poison.into_inner());
-        files.push(file);
-        FileId(saturate(files.len() - 1))
+        let mut files = self.write();
+        let id = FileId(saturate(files.list.len()));
+        files.by_path.entry(file.path.clone()).or_insert(id);
+        files.list.push(file);
+        id
     }
 
     pub fn get(&self, id: FileId) -> Option<Arc<SourceFile>> {
-        let files = self
-            .files
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner());
-        files.get(id.0 as usize).cloned()
+        self.read().list.get(id.0 as usize).cloned()
     }
 
     /// Returns the id of the first file stored under `path`.
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        let files = self
-            .files
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner());
-        files
-            .iter()
-            .position(|file| file.path == path)
-            .map(|index| FileId(saturate(index)))
+        self.read().by_path.get(path).copied()
     }
 
     pub fn len(&self) -> usize {
+        self.read().list.len()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Files> {
         self.files
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
-            .len()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Files> {
+        self.files
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -236,6 +242,17 @@ mod tests {
         assert_eq!(file.line_text(1), "one");
         assert_eq!(file.line_text(2), "two");
         assert_eq!(file.line_text(3), "");
+    }
+
+    #[test]
+    fn source_map_finds_first_by_path() {
+        let map = SourceMap::new();
+        let first = map.add("main.tf", "a".into());
+        let _second = map.add("main.tf", "b".into());
+        let other = map.add("other.tf", "c".into());
+        assert_eq!(map.find(Path::new("main.tf")), Some(first));
+        assert_eq!(map.find(Path::new("other.tf")), Some(other));
+        assert_eq!(map.find(Path::new("absent.tf")), None);
     }
 
     #[test]
