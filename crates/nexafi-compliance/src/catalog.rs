@@ -464,7 +464,7 @@ impl Catalog {
 mod tests {
     use super::*;
 
-    /// A small valid catalog with all eight frameworks, for tests that need to break it.
+    /// Builds a small valid catalog with all eight frameworks, for tests that break it.
     pub(crate) fn small_catalog_yaml() -> String {
         let mut text = String::from("schema_version: 1\nframeworks:\n");
         for id in FRAMEWORK_IDS {

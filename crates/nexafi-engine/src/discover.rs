@@ -29,7 +29,7 @@ impl Inputs {
     }
 }
 
-/// What kind of input a file name says a file is.
+/// Input kind of a file, judged by its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
     Terraform,

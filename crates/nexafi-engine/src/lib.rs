@@ -39,7 +39,7 @@ pub enum EngineError {
     Framework { name: String, valid: String },
 }
 
-/// What to scan and how.
+/// Paths and settings of one scan.
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
     pub paths: Vec<PathBuf>,

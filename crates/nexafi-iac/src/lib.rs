@@ -1,7 +1,7 @@
 //! Loaders that turn infrastructure code into the resource model.
 //!
 //! Each loader reads files, stores them in the scan's [`SourceMap`], and returns the
-//! resources it found together with diagnostics. A loader never panics and never stops
+//! resources it found together with diagnostics. A loader is written not to panic (fuzz targets check it) and never stops
 //! at the first bad file: what it cannot read becomes a [`Diagnostic`].
 
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ pub mod dockerfile;
 pub mod kubernetes;
 pub mod terraform;
 
-/// What a loader returns.
+/// Resources and diagnostics returned by a loader.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub resources: Vec<Resource>,
@@ -26,7 +26,7 @@ impl Loaded {
     }
 }
 
-/// How a diagnostic affects the scan.
+/// Effect of a diagnostic on the scan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiagnosticLevel {
     /// The input, or part of it, could not be loaded: reported as an error finding, and
@@ -43,7 +43,7 @@ pub struct Diagnostic {
     pub level: DiagnosticLevel,
     /// The file, as shown to users; also set when the file could not be read at all.
     pub path: PathBuf,
-    /// Where in the file, when the file was read.
+    /// Position in the file, when the file was read.
     pub span: Option<Span>,
     /// Plain sentence: what failed, on which value, and what to do.
     pub message: String,

@@ -2261,7 +2261,7 @@ fn parse_error_inside_multibyte_character() {
 }
 
 /// A split resource expanded over a resource collection must point at its own instance
-/// only; an edge to the whole collection would let one instance's settings count for all.
+/// only. An edge to the whole collection would let one instance's settings count for all.
 #[test]
 fn for_each_over_resource_narrows_edges() {
     let fixture = Fixture::new(&[(

@@ -434,7 +434,7 @@ impl Default for PolicyStatement {
     }
 }
 
-/// Folds three-state answers: true when one is true, unknown when none is true but one
+/// Folds three-state results: true when one is true, unknown when none is true but one
 /// is unknown, false otherwise.
 pub fn any_of(answers: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
     let mut result = Some(false);
@@ -448,7 +448,7 @@ pub fn any_of(answers: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
     result
 }
 
-/// Folds three-state answers: false when one is false, unknown when none is false but
+/// Folds three-state results: false when one is false, unknown when none is false but
 /// one is unknown, true otherwise.
 pub fn all_of(answers: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
     let mut result = Some(true);
@@ -497,7 +497,7 @@ pub struct Policy {
     pub unknown_parts: Vec<(String, nexafi_model::Span)>,
 }
 
-/// What [`read_policy`] found at an attribute.
+/// Result of [`read_policy`] for one attribute.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PolicyLookup {
     /// The attribute is omitted, null or an empty string.
@@ -515,8 +515,8 @@ pub enum PolicyLookup {
     Present(Policy),
 }
 
-/// How deep `source_policy_documents` chains are followed; real code uses one or two
-/// levels, and the limit stops reference cycles.
+/// Maximum depth of the `source_policy_documents` chains that are followed. Real code uses
+/// one or two levels, and the limit stops reference cycles.
 const MAX_POLICY_DOCUMENT_DEPTH: usize = 4;
 
 /// Reads the policy at `path` of `resource` in any form Terraform code gives it: a
@@ -945,7 +945,7 @@ fn terms(sources: &nexafi_model::SourceMap, node: &Node) -> Vec<PolicyTerm> {
 /// Turns the source text of a quoted HCL template into an IAM pattern: literal text is
 /// kept and each `${...}` interpolation becomes `*`. Returns `None` for anything else
 /// (a bare reference, a heredoc, a `%{...}` directive), and also for a template with no
-/// literal text, which tells nothing.
+/// literal text, which carries no information.
 pub fn template_pattern(source: &str) -> Option<String> {
     let inner = source.trim().strip_prefix('"')?.strip_suffix('"')?;
     let chars: Vec<char> = inner.chars().collect();

@@ -136,7 +136,7 @@ fn judge_policy(resource: &Resource, path: &str, policy: Policy) -> Vec<Evaluati
             || format!("statement {}", index + 1),
             |sid| format!("statement {sid:?}"),
         );
-        // A role has several inline policies: say which one the statement belongs to.
+        // A role may have several inline policies, so the message names the one with the statement.
         if path.starts_with("inline_policy") {
             name = format!("{name} of `{path}`");
         }

@@ -106,7 +106,7 @@ impl Evaluator<'_> {
         let (collection, deps) = self.collect_deps(|this| this.eval_value(&for_each.expr, cx));
         let elements: Vec<(Node, Node)> = match collection.value {
             Value::Unknown(unknown) => {
-                // The content still tells which resources the blocks would refer to.
+                // The content still shows which resources the blocks would refer to.
                 let var = ScopeVar {
                     name: iterator.to_owned(),
                     value: Node::new(block.span, Value::Unknown(unknown.clone())),

@@ -625,7 +625,7 @@ fn bool_operand(operator: BinaryOperator, node: &Node) -> Result<Option<bool>, E
     })
 }
 
-/// The unknown result of an operation, carrying the first operand's reason.
+/// Builds the unknown result of an operation, carrying the first operand's reason.
 fn unknown_of(left: &Node, right: &Node, span: Span) -> Node {
     let unknown = first_unknown(left)
         .or_else(|| first_unknown(right))

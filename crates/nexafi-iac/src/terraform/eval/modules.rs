@@ -98,7 +98,7 @@ pub(crate) fn normalize(base: &Path, relative: &str) -> PathBuf {
     }
 }
 
-/// Where a module call's configuration lives.
+/// Location of a module call's configuration.
 struct Resolved {
     /// The directory as shown to users.
     dir: PathBuf,

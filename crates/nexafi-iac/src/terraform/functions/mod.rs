@@ -26,7 +26,7 @@ mod value;
 
 use args::{Call, Failure, Outcome};
 
-/// What a function may read besides its arguments.
+/// Inputs a function may read besides its arguments.
 #[derive(Clone, Debug, Default)]
 pub struct FunctionContext {
     /// The calling module's directory: `file()` and friends resolve relative paths here.
@@ -40,7 +40,7 @@ pub struct FunctionContext {
     pub read_root: Option<PathBuf>,
 }
 
-/// Why a call produced no value.
+/// Reason a call produced no value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FunctionError {
     /// The function does not exist or needs something unavailable offline; the caller
