@@ -19,10 +19,14 @@ require_cargo() {
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 }
 
-# Debian packages the tests call: `time` for the benchmark script's measurements.
+# Debian packages the tests call: `time` for the benchmark script's measurements,
+# promtool and amtool for the monitoring rules and routing, Chromium for the HTML report.
 install_packages() {
   local missing=()
   command -v /usr/bin/time >/dev/null 2>&1 || missing+=(time)
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if ((${#missing[@]})); then
     log "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then
@@ -56,9 +60,28 @@ start_services() {
   ensure_service MariaDB 3306 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
 }
 
+# Peer tools (Checkov, kubernetes-validate, hadolint, helm-python-sdk, yamllint,
+# check-jsonschema, compliance-trestle) go into .venv, pinned by
+# scripts/requirements-test.txt. The environment is rebuilt when that file changes.
+install_python_tools() {
+  local stamp=.venv/requirements-test.sha256
+  local want
+  want=$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)
+  if [ -x .venv/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  log "installing pinned Python peer tools into .venv"
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -r scripts/requirements-test.txt
+  echo "$want" >"$stamp"
+}
+
 require_cargo
 install_packages
+install_python_tools
 start_services
+export NEXAFI_TOOLS_BIN="$PWD/.venv/bin"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -68,5 +91,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "cargo test"
 cargo test --workspace --locked
+
+log "infrastructure checks with peer tools"
+scripts/check-infrastructure.sh
 
 log "all tests passed"
