@@ -169,6 +169,7 @@ fn evaluate_framework(framework: &Framework, context: &Context<'_>) -> Framework
                 fail: tally.fail,
                 unknown: tally.unknown,
                 waived: tally.waived,
+                attestation: None,
             }
         })
         .collect();
@@ -303,6 +304,7 @@ mod tests {
             expected: None,
             found: None,
             fingerprint: "0".repeat(32),
+            suppression: None,
         }
     }
 

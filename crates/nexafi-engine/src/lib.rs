@@ -113,10 +113,14 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
             resources: model.resources.len(),
             checks: checks.len(),
             severity_threshold: options.severity_threshold,
+            commit: None,
+            started_at: None,
+            check_catalog_digest: None,
         },
         summary: Summary::count(&findings),
         findings,
         frameworks: framework_results,
+        waivers: Vec::new(),
     };
     Ok(ScanOutput { model, result })
 }
@@ -305,6 +309,7 @@ fn to_finding(
             &resource.address,
             evaluation.attribute.as_deref(),
         ),
+        suppression: None,
         file,
         line: start.0,
         column: start.1,
@@ -369,6 +374,7 @@ fn diagnostic_findings(
                 categories: Vec::new(),
                 controls: BTreeMap::new(),
                 fingerprint: fingerprint(check_id, &roots.relative(&file), &resource, None),
+                suppression: None,
                 file,
                 line: start.0,
                 column: start.1,
@@ -396,6 +402,7 @@ fn helm_chart_finding(chart: &Path, roots: &[PathBuf]) -> Finding {
         categories: Vec::new(),
         controls: BTreeMap::new(),
         fingerprint: fingerprint(LOAD_UNRESOLVED_ID, &roots.relative(&file), "", None),
+        suppression: None,
         file,
         line: 1,
         column: 1,

@@ -29,6 +29,45 @@ pub struct Finding {
     pub expected: Option<String>,
     pub found: Option<String>,
     pub fingerprint: String,
+    /// The waiver, inline suppression or baseline entry that matched this finding. A
+    /// finding keeps it when the waiver has expired, so reports can say why it fails again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Where a suppression was declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionKind {
+    /// A `[[waiver]]` entry of `nexafi.toml`.
+    Waiver,
+    /// A `nexafi:ignore` comment in the scanned file.
+    Inline,
+    /// An entry of a baseline file written by `--write-baseline`.
+    Baseline,
+}
+
+/// A suppression that matched a finding: who accepted the risk, why and until when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// File that declares it (`nexafi.toml`, the scanned file, the baseline file).
+    pub file: String,
+    /// Line of the declaration, 1-based; 0 when the format has no lines.
+    pub line: u32,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Last day the suppression applies, `YYYY-MM-DD`; baselines may have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Day a baseline entry was accepted, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
+    /// True when the expiry date has passed: the finding fails again.
+    pub expired: bool,
 }
 
 /// Computes a finding's fingerprint from the check id, the file path relative to the scan

@@ -12,13 +12,13 @@ pub mod source;
 pub mod value;
 
 pub use check::{CheckDocs, CheckMeta, CheckStatus, Evaluation, Severity, Verdict};
-pub use finding::{Finding, fingerprint};
+pub use finding::{Finding, Suppression, SuppressionKind, fingerprint};
 pub use resource::{
     InputKind, Model, Reference, Resource, TERRAFORM_ROOT_KIND, strip_instance_key,
 };
 pub use scan::{
-    ControlResult, ControlStatus, FrameworkResult, REPORT_SCHEMA_VERSION, ScanInputs, ScanResult,
-    Summary, ToolInfo,
+    Attestation, ControlResult, ControlStatus, FrameworkResult, REPORT_SCHEMA_VERSION, ScanInputs,
+    ScanResult, Summary, ToolInfo, WaiverUse,
 };
 pub use source::{FileId, LineColumn, Location, SourceFile, SourceMap, Span};
 pub use value::{Lookup, Map, Node, Unknown, Value, format_number};

@@ -16,6 +16,38 @@ pub struct ScanResult {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub frameworks: Vec<FrameworkResult>,
+    /// Every declared waiver and inline suppression with how many findings it matched;
+    /// unused ones are reported so stale risk acceptances get cleaned up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverUse>,
+}
+
+/// A declared waiver or inline suppression and its use in this scan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaiverUse {
+    /// The declaration, as it appears on matched findings.
+    pub declaration: crate::finding::Suppression,
+    /// Check id or prefix it names.
+    pub check: String,
+    /// Resource address or path glob it is limited to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Findings it matched.
+    pub matched: usize,
+}
+
+/// A manual control attested in `nexafi.toml`: the evidence an auditor can ask for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Attestation {
+    pub evidence: String,
+    pub owner: String,
+    /// Day of the attestation, `YYYY-MM-DD`.
+    pub date: String,
+    pub review_interval_days: u32,
+    /// Day the next review is due, `YYYY-MM-DD`.
+    pub due: String,
+    /// True when the review is due before the scan's date.
+    pub overdue: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -33,6 +65,16 @@ pub struct ScanInputs {
     pub checks: usize,
     /// Lowest severity that makes the run fail.
     pub severity_threshold: Option<Severity>,
+    /// Git commit of the scanned work tree, when it is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// When the scan started, RFC 3339 in UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// SHA-256 over the ids, versions and cases of the built-in checks, so an auditor can
+    /// tell which rule set produced a report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_catalog_digest: Option<String>,
 }
 
 /// Counts of findings per verdict.
@@ -98,6 +140,9 @@ pub struct ControlResult {
     pub fail: usize,
     pub unknown: usize,
     pub waived: usize,
+    /// Attestation of a manual control from `nexafi.toml`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<Attestation>,
 }
 
 /// Compliance with one framework.

@@ -104,6 +104,7 @@ fn finding(place: Place, spec: Spec<'_>) -> Finding {
             })
             .collect::<BTreeMap<_, _>>(),
         fingerprint: fingerprint(spec.check_id, &place.file, spec.resource, spec.attribute),
+        suppression: None,
         file: place.file,
         line: place.line,
         column: place.column,
@@ -133,6 +134,7 @@ fn control(
         fail: counts[1],
         unknown: counts[2],
         waived: counts[3],
+        attestation: None,
     }
 }
 
@@ -237,6 +239,7 @@ pub fn fixture() -> Fixture {
             categories: Vec::new(),
             controls: BTreeMap::new(),
             fingerprint: fingerprint("NXF-LOAD-ERROR", "charts/payments", "", None),
+            suppression: None,
             file: "charts/payments".to_owned(),
             line: 1,
             column: 1,
@@ -332,10 +335,14 @@ pub fn fixture() -> Fixture {
             resources: 3,
             checks: 64,
             severity_threshold: Some(Severity::Medium),
+            commit: None,
+            started_at: None,
+            check_catalog_digest: None,
         },
         summary: Summary::count(&findings),
         findings,
         frameworks,
+        waivers: Vec::new(),
     };
     Fixture { sources, result }
 }
