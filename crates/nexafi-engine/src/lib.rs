@@ -125,8 +125,9 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     Ok(ScanOutput { model, result })
 }
 
-/// Checks that every named framework exists and returns their ids.
-fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
+/// Checks that every named framework exists and returns their ids; no names means the
+/// default six.
+pub fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
     let catalog = nexafi_compliance::catalog();
     if names.is_empty() {
         return Ok(nexafi_compliance::DEFAULT_FRAMEWORKS

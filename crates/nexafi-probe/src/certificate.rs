@@ -84,12 +84,10 @@ pub fn root_store(ca_files: &[impl AsRef<Path>]) -> Result<RootCertStore, ProbeE
             });
         }
         for certificate in certificates {
-            roots
-                .add(certificate)
-                .map_err(|error| ProbeError::CaFile {
-                    path: file.to_path_buf(),
-                    message: error.to_string(),
-                })?;
+            roots.add(certificate).map_err(|error| ProbeError::CaFile {
+                path: file.to_path_buf(),
+                message: error.to_string(),
+            })?;
         }
     }
     Ok(roots)

@@ -3,128 +3,201 @@
 
 use std::collections::BTreeMap;
 
-use nexafi_model::{Finding, Severity, Verdict, fingerprint};
+use nexafi_model::{
+    CheckDocs, CheckMeta, CheckStatus, Finding, InputKind, Severity, Verdict, fingerprint,
+};
 
 use crate::hello::Version;
 use crate::suites::{self, Strength};
 use crate::{CertificateReport, HttpHead, ProbeReport};
 
-/// A live check's declaration.
-#[derive(Clone, Copy, Debug)]
-pub struct ProbeCheck {
-    pub id: &'static str,
-    pub slug: &'static str,
-    pub title: &'static str,
-    pub severity: Severity,
-    /// Catalog categories, which map findings to framework controls.
-    pub categories: &'static [&'static str],
-}
+const KINDS: &[&str] = &["tls_endpoint"];
 
+#[allow(clippy::too_many_arguments)]
 const fn check(
     id: &'static str,
     slug: &'static str,
     title: &'static str,
     severity: Severity,
     categories: &'static [&'static str],
-) -> ProbeCheck {
-    ProbeCheck {
+    references: &'static [&'static str],
+    what: &'static str,
+    why: &'static str,
+    fix: &'static str,
+    limitations: &'static str,
+) -> CheckMeta {
+    CheckMeta {
         id,
         slug,
         title,
         severity,
+        input: InputKind::Endpoint,
+        kinds: KINDS,
         categories,
+        extra_controls: &[],
+        status: CheckStatus::Preview,
+        aliases: &[],
+        references,
+        docs: CheckDocs {
+            what,
+            why,
+            fix,
+            limitations,
+        },
     }
 }
 
-const OUTDATED: ProbeCheck = check(
+const NIST_800_52: &str = "https://csrc.nist.gov/pubs/sp/800/52/r2/final";
+
+const OUTDATED: CheckMeta = check(
     "NXF-TLS-001",
     "tls-outdated-protocol",
     "Endpoint accepts SSL 3.0, TLS 1.0 or TLS 1.1",
     Severity::High,
     &["tls-min-version"],
+    &[NIST_800_52],
+    "Sends one ClientHello per outdated version and fails when the server answers with a ServerHello for it.",
+    "PCI DSS 4.0 counts SSL and early TLS as not strong cryptography, and NIST SP 800-52 Rev. 2 requires TLS 1.2 or newer for government systems; downgrade attacks such as POODLE and BEAST target these versions.",
+    "Set the server's minimum protocol to TLS 1.2, for example `ssl_protocols TLSv1.2 TLSv1.3;` in nginx or `MinProtocol = TLSv1.2` in OpenSSL.",
+    "A server that refuses a probe for another reason (an SNI it does not serve, a rate limit) looks like one that refuses the version.",
 );
-const MODERN_MISSING: ProbeCheck = check(
+const MODERN_MISSING: CheckMeta = check(
     "NXF-TLS-002",
     "tls-modern-protocol-missing",
     "Endpoint offers neither TLS 1.2 nor TLS 1.3",
     Severity::High,
     &["tls-min-version"],
+    &[NIST_800_52],
+    "Fails when neither a TLS 1.2 nor a TLS 1.3 ClientHello is accepted.",
+    "Without TLS 1.2 or 1.3 every client either fails or falls back to broken protocols.",
+    "Enable TLS 1.2 and TLS 1.3 in the server's TLS settings.",
+    "Only the versions this probe can ask for are known: a server speaking a future version only is reported as failing.",
 );
-const INSECURE_SUITE: ProbeCheck = check(
+const INSECURE_SUITE: CheckMeta = check(
     "NXF-TLS-003",
     "tls-insecure-cipher-suite",
     "Endpoint accepts broken cipher suites (NULL, EXPORT, anonymous, RC4, DES, 3DES, MD5)",
     Severity::High,
     &["tls-min-version"],
+    &[NIST_800_52],
+    "Lists every suite the server accepts for each version, by offering all known suites and removing the chosen one until the server refuses, and fails on NULL, EXPORT, anonymous, RC4, DES, 3DES or MD5 suites.",
+    "These suites give no confidentiality, no authentication, or can be broken in practice (RC4 biases, Sweet32 on 64-bit blocks).",
+    "Restrict the cipher list to ECDHE suites with AES-GCM or ChaCha20-Poly1305.",
+    "Suites outside the probe's table (PSK, SRP, Kerberos) are not offered and so not reported.",
 );
-const NO_FORWARD_SECRECY: ProbeCheck = check(
+const NO_FORWARD_SECRECY: CheckMeta = check(
     "NXF-TLS-004",
     "tls-no-forward-secrecy",
     "Endpoint accepts static RSA key exchange, which has no forward secrecy",
     Severity::Medium,
     &["tls-min-version"],
+    &[NIST_800_52],
+    "Fails when the server accepts a TLS_RSA_* suite that is not already reported as broken.",
+    "With static RSA key exchange, anyone who later obtains the server's private key can decrypt recorded traffic, card data included.",
+    "Remove TLS_RSA_* suites and keep ECDHE (or DHE) suites.",
+    "Servers that accept RSA key exchange only for old clients still fail.",
 );
-const EXPIRED: ProbeCheck = check(
+const EXPIRED: CheckMeta = check(
     "NXF-TLS-005",
     "tls-certificate-expired",
     "Certificate is expired or not yet valid",
     Severity::High,
     &["cert-lifecycle"],
+    &["https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5"],
+    "Reads the leaf certificate and compares its validity period with the probe's clock.",
+    "Clients reject an expired certificate, and users trained to click through warnings are open to interception.",
+    "Renew the certificate and deploy it, and automate renewal (ACM, cert-manager).",
+    "Uses the clock of the machine running the probe.",
 );
-const EXPIRING: ProbeCheck = check(
+const EXPIRING: CheckMeta = check(
     "NXF-TLS-006",
     "tls-certificate-expiring",
     "Certificate expires soon",
     Severity::Medium,
     &["cert-lifecycle"],
+    &[],
+    "Fails when the leaf certificate expires within the warning period (30 days unless --expiry-warning-days sets it).",
+    "An expiry found a month ahead is a ticket; found the day after, it is an outage.",
+    "Renew the certificate, and alert on expiry from monitoring as well.",
+    "Only the leaf is checked; an intermediate that expires first is not reported.",
 );
-const UNTRUSTED: ProbeCheck = check(
+const UNTRUSTED: CheckMeta = check(
     "NXF-TLS-007",
     "tls-certificate-untrusted",
     "Certificate chain does not verify for the host name",
     Severity::High,
     &["cert-lifecycle", "tls-in-transit"],
+    &["https://www.rfc-editor.org/rfc/rfc5280"],
+    "Verifies the chain the server sends against the Mozilla root set plus any --ca-file, for the target's host name or IP address, with rustls's WebPKI verifier.",
+    "An unverifiable chain cannot prove the server's identity, so clients either fail or learn to skip verification.",
+    "Serve the full chain from a trusted CA, with the host name in the subject alternative names; pass --ca-file for a private CA.",
+    "Revocation (OCSP, CRL) is not checked.",
 );
-const WEAK_KEY: ProbeCheck = check(
+const WEAK_KEY: CheckMeta = check(
     "NXF-TLS-008",
     "tls-certificate-weak-key",
     "Certificate key is shorter than 112-bit security (RSA 2048, EC 224)",
     Severity::Medium,
     &["cert-lifecycle"],
+    &["https://csrc.nist.gov/pubs/sp/800/57/pt1/r5/final"],
+    "Reads the leaf certificate's public key and fails on RSA under 2048 bits or elliptic curves under 224 bits.",
+    "NIST SP 800-57 sets 112-bit security as the minimum; shorter keys can be factored or solved with affordable compute.",
+    "Reissue the certificate with RSA 2048 or longer, or ECDSA P-256.",
+    "Key types other than RSA and EC are not judged.",
 );
-const HSTS: ProbeCheck = check(
+const HSTS: CheckMeta = check(
     "NXF-HTTP-001",
     "http-hsts-missing",
     "Strict-Transport-Security is missing or shorter than one year",
     Severity::Medium,
     &["tls-in-transit"],
+    &["https://www.rfc-editor.org/rfc/rfc6797"],
+    "Sends one GET request over TLS and fails when the response has no Strict-Transport-Security header or its max-age is under 31536000 seconds.",
+    "Without HSTS a first plain-HTTP request can be intercepted and downgraded (SSL stripping).",
+    "Send `Strict-Transport-Security: max-age=31536000; includeSubDomains`.",
+    "Only the response to the target's path is read; other paths may differ.",
 );
-const NOSNIFF: ProbeCheck = check(
+const NOSNIFF: CheckMeta = check(
     "NXF-HTTP-002",
     "http-nosniff-missing",
     "X-Content-Type-Options: nosniff is missing",
     Severity::Low,
     &[],
+    &[],
+    "Fails when the response lacks `X-Content-Type-Options: nosniff`.",
+    "Browsers that sniff content types can run uploaded data as script.",
+    "Send `X-Content-Type-Options: nosniff` on every response.",
+    "Only the response to the target's path is read.",
 );
-const FRAMING: ProbeCheck = check(
+const FRAMING: CheckMeta = check(
     "NXF-HTTP-003",
     "http-framing-unrestricted",
     "Neither X-Frame-Options nor a CSP frame-ancestors directive limits framing",
     Severity::Low,
     &[],
+    &[],
+    "Fails when the response has neither X-Frame-Options DENY or SAMEORIGIN nor a Content-Security-Policy with frame-ancestors.",
+    "Pages that can be framed by any site are open to clickjacking.",
+    "Send `Content-Security-Policy: frame-ancestors 'none'` (or `X-Frame-Options: DENY`).",
+    "APIs that never serve HTML can waive this check.",
 );
-const DISCLOSURE: ProbeCheck = check(
+const DISCLOSURE: CheckMeta = check(
     "NXF-HTTP-004",
     "http-version-disclosed",
     "Server or X-Powered-By header discloses a software version",
     Severity::Low,
     &[],
+    &[],
+    "Fails when the Server or X-Powered-By header contains a digit, which usually means a version number.",
+    "A version string tells an attacker which known vulnerabilities to try first.",
+    "Drop the version from these headers (`server_tokens off;` in nginx, `ServerTokens Prod` in Apache).",
+    "A product name that contains a digit is reported too.",
 );
 /// Reported once per endpoint that cannot be reached.
 pub const UNREACHABLE_ID: &str = "NXF-PROBE-UNREACHABLE";
 
 /// Every live check, in report order.
-pub const CHECKS: &[ProbeCheck] = &[
+pub const CHECKS: &[CheckMeta] = &[
     OUTDATED,
     MODERN_MISSING,
     INSECURE_SUITE,
@@ -187,7 +260,7 @@ pub fn findings(report: &ProbeReport) -> Vec<Finding> {
         .collect()
 }
 
-fn to_finding(report: &ProbeReport, check: ProbeCheck, outcome: Outcome) -> Finding {
+fn to_finding(report: &ProbeReport, check: CheckMeta, outcome: Outcome) -> Finding {
     let url = &report.target.url;
     Finding {
         check_id: check.id.to_owned(),
@@ -200,10 +273,11 @@ fn to_finding(report: &ProbeReport, check: ProbeCheck, outcome: Outcome) -> Find
         fingerprint: fingerprint(check.id, url, url, Some(outcome.attribute)),
         suppression: None,
         file: url.clone(),
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 1,
+        // An endpoint has no lines: line 0 tells renderers to show the URL alone.
+        line: 0,
+        column: 0,
+        end_line: 0,
+        end_column: 0,
         resource: url.clone(),
         resource_kind: "tls_endpoint".to_owned(),
         attribute: Some(outcome.attribute.to_owned()),
@@ -225,10 +299,11 @@ fn unreachable(report: &ProbeReport, reason: &str) -> Finding {
         fingerprint: fingerprint(UNREACHABLE_ID, url, url, None),
         suppression: None,
         file: url.clone(),
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 1,
+        // An endpoint has no lines: line 0 tells renderers to show the URL alone.
+        line: 0,
+        column: 0,
+        end_line: 0,
+        end_column: 0,
         resource: url.clone(),
         resource_kind: "tls_endpoint".to_owned(),
         attribute: None,
@@ -268,8 +343,8 @@ fn outdated(report: &ProbeReport) -> Outcome {
             Verdict::Fail,
             "protocols",
             format!(
-                "accepts {}; PCI DSS 4.0 and NIST SP 800-52 Rev. 2 require TLS 1.2 or newer, so disable them in the server's TLS settings",
-                version_list(&offered)
+                "accepts {list}; PCI DSS 4.0 and NIST SP 800-52 Rev. 2 require TLS 1.2 or newer, so disable {list} in the server's TLS settings",
+                list = version_list(&offered)
             ),
         )
     } else if !undecided.is_empty() {
@@ -434,7 +509,10 @@ fn expired(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
             ),
         )
     };
-    result.found = Some(format!("expires in {} days", days(certificate.not_after - now)));
+    result.found = Some(format!(
+        "expires in {} days",
+        days(certificate.not_after - now)
+    ));
     result
 }
 
@@ -451,7 +529,9 @@ fn expiring(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
         outcome(
             Verdict::Fail,
             "certificate.not_after",
-            format!("the certificate expires in {left} days, within the {limit}-day warning period; renew it now"),
+            format!(
+                "the certificate expires in {left} days, within the {limit}-day warning period; renew it now"
+            ),
         )
     } else {
         outcome(
@@ -528,7 +608,8 @@ fn hsts(head: &HttpHead) -> Outcome {
         None => outcome(
             Verdict::Fail,
             "http.strict-transport-security",
-            "no Strict-Transport-Security header; send `max-age=31536000; includeSubDomains`".to_owned(),
+            "no Strict-Transport-Security header; send `max-age=31536000; includeSubDomains`"
+                .to_owned(),
         ),
         Some(Some(age)) if age >= HSTS_MIN_SECONDS => outcome(
             Verdict::Pass,
@@ -538,7 +619,8 @@ fn hsts(head: &HttpHead) -> Outcome {
         Some(_) => outcome(
             Verdict::Fail,
             "http.strict-transport-security",
-            "Strict-Transport-Security max-age is missing or under one year; raise it to 31536000".to_owned(),
+            "Strict-Transport-Security max-age is missing or under one year; raise it to 31536000"
+                .to_owned(),
         ),
     };
     result.expected = Some(format!("max-age >= {HSTS_MIN_SECONDS}"));
@@ -558,7 +640,8 @@ fn nosniff(head: &HttpHead) -> Outcome {
         outcome(
             Verdict::Fail,
             "http.x-content-type-options",
-            "X-Content-Type-Options is not nosniff; send `X-Content-Type-Options: nosniff`".to_owned(),
+            "X-Content-Type-Options is not nosniff; send `X-Content-Type-Options: nosniff`"
+                .to_owned(),
         )
     };
     result.found = Some(value.unwrap_or("absent").to_owned());
@@ -633,7 +716,10 @@ mod tests {
             target,
             address: None,
             unreachable: None,
-            suites: BTreeMap::from([(Version::Tls13, vec![0x1301]), (Version::Tls12, vec![0xC02F])]),
+            suites: BTreeMap::from([
+                (Version::Tls13, vec![0x1301]),
+                (Version::Tls12, vec![0xC02F]),
+            ]),
             version_errors: BTreeMap::new(),
             certificate: Ok(CertificateReport {
                 subject: "CN=api.example.test".to_owned(),
@@ -647,9 +733,15 @@ mod tests {
             http: Ok(HttpHead {
                 status: 200,
                 headers: vec![
-                    ("strict-transport-security".to_owned(), "max-age=63072000".to_owned()),
+                    (
+                        "strict-transport-security".to_owned(),
+                        "max-age=63072000".to_owned(),
+                    ),
                     ("x-content-type-options".to_owned(), "nosniff".to_owned()),
-                    ("content-security-policy".to_owned(), "frame-ancestors 'none'".to_owned()),
+                    (
+                        "content-security-policy".to_owned(),
+                        "frame-ancestors 'none'".to_owned(),
+                    ),
                     ("server".to_owned(), "nexafi".to_owned()),
                 ],
             }),
@@ -670,7 +762,13 @@ mod tests {
         let findings = findings(&report());
         assert_eq!(findings.len(), CHECKS.len());
         for finding in findings {
-            assert_eq!(finding.verdict, Verdict::Pass, "{}: {}", finding.check_id, finding.message);
+            assert_eq!(
+                finding.verdict,
+                Verdict::Pass,
+                "{}: {}",
+                finding.check_id,
+                finding.message
+            );
         }
     }
 
@@ -703,7 +801,11 @@ mod tests {
         let mut report = report();
         report.suites.insert(Version::Tls12, vec![0xC02F, 0x000A]);
         assert_eq!(verdict(&report, "NXF-TLS-003"), Verdict::Fail);
-        assert_eq!(verdict(&report, "NXF-TLS-004"), Verdict::Pass, "3DES counts as broken only");
+        assert_eq!(
+            verdict(&report, "NXF-TLS-004"),
+            Verdict::Pass,
+            "3DES counts as broken only"
+        );
     }
 
     #[test]
@@ -752,11 +854,19 @@ mod tests {
         report.http = Ok(HttpHead {
             status: 200,
             headers: vec![
-                ("strict-transport-security".to_owned(), "max-age=300".to_owned()),
+                (
+                    "strict-transport-security".to_owned(),
+                    "max-age=300".to_owned(),
+                ),
                 ("server".to_owned(), "nginx/1.25.3".to_owned()),
             ],
         });
-        for id in ["NXF-HTTP-001", "NXF-HTTP-002", "NXF-HTTP-003", "NXF-HTTP-004"] {
+        for id in [
+            "NXF-HTTP-001",
+            "NXF-HTTP-002",
+            "NXF-HTTP-003",
+            "NXF-HTTP-004",
+        ] {
             assert_eq!(verdict(&report, id), Verdict::Fail, "{id}");
         }
     }

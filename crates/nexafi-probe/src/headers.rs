@@ -105,7 +105,10 @@ mod tests {
         let text = b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=63072000\r\nX-Content-Type-Options: nosniff\r\n\r\nbody";
         let head = parse(text).ok().flatten().unwrap_or_default();
         assert_eq!(head.status, 200);
-        assert_eq!(head.get("strict-transport-security"), Some("max-age=63072000"));
+        assert_eq!(
+            head.get("strict-transport-security"),
+            Some("max-age=63072000")
+        );
         assert_eq!(head.get("X-CONTENT-TYPE-OPTIONS"), Some("nosniff"));
         assert_eq!(head.get("server"), None);
     }
@@ -122,8 +125,14 @@ mod tests {
 
     #[test]
     fn max_age_directive() {
-        assert_eq!(hsts_max_age("max-age=31536000; includeSubDomains"), Some(31_536_000));
-        assert_eq!(hsts_max_age("includeSubDomains; max-age=\"600\""), Some(600));
+        assert_eq!(
+            hsts_max_age("max-age=31536000; includeSubDomains"),
+            Some(31_536_000)
+        );
+        assert_eq!(
+            hsts_max_age("includeSubDomains; max-age=\"600\""),
+            Some(600)
+        );
         assert_eq!(hsts_max_age("includeSubDomains"), None);
         assert_eq!(hsts_max_age("max-age=soon"), None);
     }

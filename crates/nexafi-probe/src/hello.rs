@@ -74,9 +74,8 @@ const CONTENT_ALERT: u8 = 21;
 const HANDSHAKE_SERVER_HELLO: u8 = 2;
 /// ServerHello.random of a TLS 1.3 HelloRetryRequest (RFC 8446 section 4.1.3).
 const HELLO_RETRY_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8,
-    0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8,
-    0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
 /// Largest first flight the reader accepts before it gives up: a ServerHello is far
 /// smaller, but the certificate may share its record.
@@ -86,7 +85,12 @@ const MAX_RECORD: usize = 1 << 16;
 ///
 /// `random` fills the client random, the legacy session id and the X25519 key share; the
 /// bytes need no secrecy because the handshake is never completed.
-pub fn client_hello(version: Version, suites: &[u16], server_name: Option<&str>, random: [u8; 32]) -> Vec<u8> {
+pub fn client_hello(
+    version: Version,
+    suites: &[u16],
+    server_name: Option<&str>,
+    random: [u8; 32],
+) -> Vec<u8> {
     let mut body = Vec::with_capacity(512);
     let legacy_version = version.min(Version::Tls12).wire();
     body.extend_from_slice(&legacy_version.to_be_bytes());
@@ -148,8 +152,8 @@ fn extensions(version: Version, server_name: Option<&str>, random: [u8; 32]) -> 
     extension(&mut out, 0x000B, &[1, 0]);
     if version >= Version::Tls12 {
         let schemes: [u16; 12] = [
-            0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0807, 0x0401, 0x0501, 0x0601,
-            0x0203, 0x0201,
+            0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0807, 0x0401, 0x0501, 0x0601, 0x0203,
+            0x0201,
         ];
         extension(&mut out, 0x000D, &u16_list(&schemes));
     }
@@ -258,7 +262,13 @@ fn read_flight<S: Read + Write>(
         match accepted {
             None => {}
             Some((answer, _)) if !want_chain => return Ok((answer, None)),
-            Some((answer @ Answer::Accepted { version, .. }, _)) if version == Version::Tls13 => {
+            Some((
+                answer @ Answer::Accepted {
+                    version: Version::Tls13,
+                    ..
+                },
+                _,
+            )) => {
                 // TLS 1.3 encrypts the certificate: the caller needs a real handshake.
                 return Ok((answer, None));
             }
@@ -339,9 +349,8 @@ fn parse_server_hello(data: &[u8]) -> io::Result<Option<(Answer, usize)>> {
             let value = extensions.take(size)?;
             if kind == 0x002B && value.len() == 2 {
                 let selected = u16::from_be_bytes([value[0], value[1]]);
-                version = Version::from_wire(selected).ok_or_else(|| {
-                    invalid(format!("unknown selected version 0x{selected:04X}"))
-                })?;
+                version = Version::from_wire(selected)
+                    .ok_or_else(|| invalid(format!("unknown selected version 0x{selected:04X}")))?;
             }
         }
     }
@@ -446,8 +455,9 @@ mod tests {
             let hello = client_hello(version, &[0xC02F, 0x1301], Some("example.test"), [9; 32]);
             let record_length = usize::from(u16::from_be_bytes([hello[3], hello[4]]));
             assert_eq!(record_length, hello.len() - 5, "{version:?}");
-            let handshake_length =
-                (usize::from(hello[6]) << 16) | (usize::from(hello[7]) << 8) | usize::from(hello[8]);
+            let handshake_length = (usize::from(hello[6]) << 16)
+                | (usize::from(hello[7]) << 8)
+                | usize::from(hello[8]);
             assert_eq!(handshake_length, hello.len() - 9, "{version:?}");
         }
     }
@@ -458,7 +468,11 @@ mod tests {
         assert_eq!(&hello[9..11], &[0x03, 0x02]);
         let modern = client_hello(Version::Tls13, &[0x1301], None, [0; 32]);
         assert_eq!(&modern[9..11], &[0x03, 0x03], "TLS 1.3 sends legacy 1.2");
-        assert!(modern.windows(5).any(|w| w == [0x00, 0x2B, 0x00, 0x03, 0x02]));
+        assert!(
+            modern
+                .windows(5)
+                .any(|w| w == [0x00, 0x2B, 0x00, 0x03, 0x02])
+        );
     }
 
     #[test]
@@ -493,7 +507,10 @@ mod tests {
 
     #[test]
     fn closed_connection_is_rejection() {
-        assert_eq!(answer(Vec::new()).ok(), Some(Answer::Rejected { alert: None }));
+        assert_eq!(
+            answer(Vec::new()).ok(),
+            Some(Answer::Rejected { alert: None })
+        );
     }
 
     #[test]

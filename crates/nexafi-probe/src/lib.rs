@@ -25,7 +25,7 @@ pub mod hello;
 pub mod suites;
 
 pub use certificate::{CertificateReport, KeyInfo};
-pub use checks::{CHECKS, ProbeCheck, UNREACHABLE_ID, findings};
+pub use checks::{CHECKS, UNREACHABLE_ID, findings};
 pub use headers::HttpHead;
 pub use hello::{Answer, Version};
 
@@ -337,8 +337,7 @@ fn legacy_certificate(
     let (version, suites) = report
         .suites
         .iter()
-        .filter(|(version, _)| **version < Version::Tls13)
-        .next_back()?;
+        .rfind(|(version, _)| **version < Version::Tls13)?;
     let mut stream = connector.connect().ok()?;
     let hello = hello::client_hello(*version, suites, connector.server_name.as_deref(), nonce());
     let (_, chain) = hello::exchange_for_chain(&mut stream, &hello).ok()?;
@@ -400,7 +399,10 @@ mod tests {
     fn ip_hosts_get_no_sni() {
         assert_eq!(sni_name("127.0.0.1"), None);
         assert_eq!(sni_name("::1"), None);
-        assert_eq!(sni_name("api.example.test").as_deref(), Some("api.example.test"));
+        assert_eq!(
+            sni_name("api.example.test").as_deref(),
+            Some("api.example.test")
+        );
     }
 
     #[test]

@@ -57,7 +57,11 @@ impl Suite {
 
 /// Looks up a suite by its code point.
 pub fn by_id(id: u16) -> Option<Suite> {
-    TLS13.iter().chain(LEGACY).copied().find(|suite| suite.id == id)
+    TLS13
+        .iter()
+        .chain(LEGACY)
+        .copied()
+        .find(|suite| suite.id == id)
 }
 
 /// Names a suite, falling back to its hexadecimal code point.
@@ -150,7 +154,9 @@ mod tests {
     use super::*;
 
     fn strength(id: u16) -> Strength {
-        by_id(id).map(|suite| suite.strength()).unwrap_or(Strength::Insecure)
+        by_id(id)
+            .map(|suite| suite.strength())
+            .unwrap_or(Strength::Insecure)
     }
 
     #[test]
@@ -170,7 +176,9 @@ mod tests {
 
     #[test]
     fn broken_families_are_insecure() {
-        for id in [0x0005, 0x000A, 0x0001, 0x003B, 0x0034, 0x0003, 0xC006, 0x0015] {
+        for id in [
+            0x0005, 0x000A, 0x0001, 0x003B, 0x0034, 0x0003, 0xC006, 0x0015,
+        ] {
             assert_eq!(strength(id), Strength::Insecure, "{}", name_of(id));
         }
     }

@@ -12,16 +12,26 @@ use nexafi_model::Verdict;
 use nexafi_probe::{ProbeOptions, ProbeReport, Target, UNREACHABLE_ID, Version, findings, probe};
 
 const HARDENED_HEADERS: &[(&str, &str)] = &[
-    ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+    (
+        "Strict-Transport-Security",
+        "max-age=63072000; includeSubDomains",
+    ),
     ("X-Content-Type-Options", "nosniff"),
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
     ("Server", "nexafi"),
 ];
 
 fn options(pki: &Pki, trust_ca: bool) -> ProbeOptions {
     ProbeOptions {
         timeout: Duration::from_secs(5),
-        ca_files: if trust_ca { vec![pki.ca_file()] } else { Vec::new() },
+        ca_files: if trust_ca {
+            vec![pki.ca_file()]
+        } else {
+            Vec::new()
+        },
         expiry_warning_days: 30,
     }
 }
@@ -49,7 +59,11 @@ fn hardened_server_passes_every_check() {
     assert!(report.supports(Version::Tls12), "{report:?}");
     assert!(!report.supports(Version::Tls10));
     assert!(!report.supports(Version::Tls11));
-    assert!(report.version_errors.is_empty(), "{:?}", report.version_errors);
+    assert!(
+        report.version_errors.is_empty(),
+        "{:?}",
+        report.version_errors
+    );
     for finding in findings(&report) {
         assert_eq!(
             finding.verdict,
@@ -94,7 +108,12 @@ fn missing_security_headers_fail() {
     let server = TlsServer::start(&pki, pki.valid_leaf(), &[("Server", "Apache/2.4.58")]);
     let report = run(server.port, &options(&pki, true));
 
-    for id in ["NXF-HTTP-001", "NXF-HTTP-002", "NXF-HTTP-003", "NXF-HTTP-004"] {
+    for id in [
+        "NXF-HTTP-001",
+        "NXF-HTTP-002",
+        "NXF-HTTP-003",
+        "NXF-HTTP-004",
+    ] {
         assert_eq!(verdict_of(&report, id).0, Verdict::Fail, "{id}");
     }
     assert_eq!(verdict_of(&report, "NXF-TLS-001").0, Verdict::Pass);

@@ -87,7 +87,14 @@ impl Pki {
             // rcgen with ring cannot generate RSA keys; OpenSSL makes one instead.
             let path = self.dir.path().join("rsa.key");
             let status = Command::new("openssl")
-                .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                    "-out",
+                ])
                 .arg(&path)
                 .stderr(Stdio::null())
                 .status()
@@ -180,7 +187,14 @@ impl OpensslServer {
         let (cert, key) = pki.rsa_leaf_files();
         let port = free_port();
         let child = Command::new("openssl")
-            .args(["s_server", "-quiet", "-www", "-tls1", "-cipher", "ALL:@SECLEVEL=0"])
+            .args([
+                "s_server",
+                "-quiet",
+                "-www",
+                "-tls1",
+                "-cipher",
+                "ALL:@SECLEVEL=0",
+            ])
             .arg("-accept")
             .arg(format!("127.0.0.1:{port}"))
             .arg("-cert")
@@ -195,7 +209,10 @@ impl OpensslServer {
         let server = Self { port, child };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "openssl s_server did not start on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "openssl s_server did not start on port {port}"
+            );
             thread::sleep(Duration::from_millis(50));
         }
         server
