@@ -233,7 +233,7 @@ fn outcome(verdict: Verdict, attribute: &'static str, message: String) -> Outcom
     }
 }
 
-/// One finding per check for a reachable endpoint, or one error finding when the
+/// Builds one finding per check for a reachable endpoint, or one error finding when the
 /// endpoint cannot be reached. Controls are left empty for the caller to map from the
 /// categories.
 pub fn findings(report: &ProbeReport) -> Vec<Finding> {
@@ -273,7 +273,7 @@ fn to_finding(report: &ProbeReport, check: CheckMeta, outcome: Outcome) -> Findi
         fingerprint: fingerprint(check.id, url, url, Some(outcome.attribute)),
         suppression: None,
         file: url.clone(),
-        // An endpoint has no lines: line 0 tells renderers to show the URL alone.
+        // An endpoint has no lines, and line 0 makes renderers show the URL alone.
         line: 0,
         column: 0,
         end_line: 0,
@@ -299,7 +299,7 @@ fn unreachable(report: &ProbeReport, reason: &str) -> Finding {
         fingerprint: fingerprint(UNREACHABLE_ID, url, url, None),
         suppression: None,
         file: url.clone(),
-        // An endpoint has no lines: line 0 tells renderers to show the URL alone.
+        // An endpoint has no lines, and line 0 makes renderers show the URL alone.
         line: 0,
         column: 0,
         end_line: 0,
@@ -398,7 +398,7 @@ fn modern_missing(report: &ProbeReport) -> Outcome {
     result
 }
 
-/// The accepted suites for which `matches` holds, as "name (version)".
+/// Lists the accepted suites for which `matches` is true, as "name (version)".
 fn accepted_suites(report: &ProbeReport, matches: impl Fn(&suites::Suite) -> bool) -> Vec<String> {
     let mut found = Vec::new();
     for (version, accepted) in &report.suites {

@@ -36,7 +36,7 @@ fn verdicts(report: &Value, check: &str) -> Vec<String> {
         .collect()
 }
 
-/// OpenSSL's `s_server` with a self-signed certificate, killed on drop.
+/// OpenSSL's `s_server` with a certificate from a throwaway CA, killed on drop.
 struct Server {
     port: u16,
     child: Child,
@@ -303,7 +303,7 @@ resource "aws_db_instance" "ledger" {
     assert!(secure.contains(&encryption), "{secure:?}");
 }
 
-/// The id of a failing finding of `validate` that carries `category`.
+/// Finds the id of a failing finding of `validate` that carries `category`.
 fn nexafi_checks_id_for_category(report: &Value, category: &str) -> String {
     report["findings"]
         .as_array()
