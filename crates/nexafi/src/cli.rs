@@ -98,6 +98,11 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub var: Vec<(String, String)>,
 
+    /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
+    /// `deny` and `warn` rules; see docs/policies.md); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+
     /// Show passing checks in human output too.
     #[arg(long)]
     pub show_passed: bool,
@@ -149,6 +154,11 @@ pub struct SecurityArgs {
     /// Skip paths matching GLOB, relative to each scanned directory; repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+
+    /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
+    /// `deny` and `warn` rules; see docs/policies.md); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
 
     /// Show passing checks in human output too.
     #[arg(long)]

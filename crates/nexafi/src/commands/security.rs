@@ -79,6 +79,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             terraform: terraform::Options::default(),
             frameworks: frameworks.clone(),
             severity_threshold: Some(args.severity_threshold),
+            policies: args.policy.clone(),
         };
         let output = scan(&options)?;
         let excluded = excluded_checks();

@@ -31,6 +31,7 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
+        policies: args.policy.clone(),
     };
     let started = Instant::now();
     let output = scan(&options)?;
