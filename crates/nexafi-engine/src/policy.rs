@@ -255,7 +255,7 @@ impl PolicySet {
                 findings.push(finding);
             }
         }
-        let applies = policy.kinds.iter().any(|kind| *kind == resource.kind);
+        let applies = policy.kinds.contains(&resource.kind);
         if findings.is_empty() && applies {
             findings.push(policy_finding(
                 model,
