@@ -1,6 +1,7 @@
 # AWS Backup: the long-term retention control. Recovery points go to a KMS-encrypted
 # vault under Vault Lock in the primary region and are copied to a locked vault in the
-# DR region. Plans select resources by the backup-plan tag:
+# DR region. Each plan selects its resources by ARN; the backup-plan tag on a resource
+# names its plan for people and for Backup Audit Manager reports:
 #
 #   financial-4h  financial Aurora cluster, every 4 hours, kept 7 years
 #   user-daily    user Aurora cluster, daily kept 3 years, plus a monthly copy kept 7 years
@@ -276,42 +277,21 @@ resource "aws_backup_selection" "financial" {
   name         = "financial-aurora"
   plan_id      = aws_backup_plan.financial.id
   iam_role_arn = aws_iam_role.backup.arn
-  resources    = ["arn:aws:rds:${var.primary_region}:${var.account_id}:cluster:*"]
-
-  condition {
-    string_equals {
-      key   = "aws:ResourceTag/backup-plan"
-      value = "financial-4h"
-    }
-  }
+  resources    = [module.financial_db.arn]
 }
 
 resource "aws_backup_selection" "user" {
   name         = "user-aurora"
   plan_id      = aws_backup_plan.user.id
   iam_role_arn = aws_iam_role.backup.arn
-  resources    = ["arn:aws:rds:${var.primary_region}:${var.account_id}:cluster:*"]
-
-  condition {
-    string_equals {
-      key   = "aws:ResourceTag/backup-plan"
-      value = "user-daily"
-    }
-  }
+  resources    = [module.user_db.arn]
 }
 
 resource "aws_backup_selection" "eks" {
   name         = "eks-clusters"
   plan_id      = aws_backup_plan.eks.id
   iam_role_arn = aws_iam_role.backup.arn
-  resources    = ["arn:aws:eks:${var.primary_region}:${var.account_id}:cluster/*"]
-
-  condition {
-    string_equals {
-      key   = "aws:ResourceTag/backup-plan"
-      value = "eks-daily"
-    }
-  }
+  resources    = [module.eks_primary.arn]
 }
 
 # Weekly restore test: every Sunday AWS Backup restores the latest recovery point of

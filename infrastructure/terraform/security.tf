@@ -93,8 +93,9 @@ data "aws_iam_policy_document" "access_logs_delivery_dr" {
   }
 }
 
-# CloudTrail log files: Object Lock in compliance mode for seven years, so nobody,
-# including the root user, can delete or overwrite them; replicated to the DR region.
+# CloudTrail log files: Object Lock for seven years (in compliance mode in prod, so
+# nobody, including the root user, can delete or overwrite them); replicated to the DR
+# region.
 module "cloudtrail_bucket" {
   source = "./modules/secure-bucket"
 
@@ -164,7 +165,7 @@ data "aws_iam_policy_document" "cloudtrail_delivery" {
   }
 }
 
-# AWS Config history of both regions.
+# AWS Config history of both regions, replicated to the DR region.
 module "config_bucket" {
   source = "./modules/secure-bucket"
 
@@ -175,6 +176,26 @@ module "config_bucket" {
   noncurrent_version_retention_days = var.audit_log_retention_days
   access_log_bucket                 = module.access_logs_bucket.id
   extra_policy_json                 = data.aws_iam_policy_document.config_delivery.json
+  tags                              = { "data-classification" = "internal" }
+
+  replication = {
+    destination_bucket_arn  = module.config_bucket_dr.arn
+    destination_kms_key_arn = local.dr_keys["s3"]
+  }
+}
+
+module "config_bucket_dr" {
+  source = "./modules/secure-bucket"
+  providers = {
+    aws = aws.dr
+  }
+
+  name                              = "${local.bucket_prefix}-config-dr"
+  kms_key_arn                       = local.dr_keys["s3"]
+  object_lock_mode                  = var.immutability_mode
+  object_lock_retention_days        = var.audit_log_retention_days
+  noncurrent_version_retention_days = var.audit_log_retention_days
+  access_log_bucket                 = module.access_logs_bucket_dr.id
   tags                              = { "data-classification" = "internal" }
 }
 

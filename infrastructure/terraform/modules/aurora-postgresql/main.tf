@@ -82,6 +82,12 @@ resource "aws_rds_cluster_parameter_group" "this" {
     value = "ddl"
   }
 
+  # Statements slower than one second are logged with their duration.
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "1000"
+  }
+
   dynamic "parameter" {
     for_each = var.global_db_rpo_seconds == null ? [] : [var.global_db_rpo_seconds]
 
@@ -89,19 +95,6 @@ resource "aws_rds_cluster_parameter_group" "this" {
       name  = "rds.global_db_rpo"
       value = tostring(parameter.value)
     }
-  }
-
-  tags = var.tags
-}
-
-resource "aws_db_parameter_group" "this" {
-  name        = "${var.name}-instance-${local.family}"
-  family      = local.family
-  description = "Instance parameters for ${var.name}"
-
-  parameter {
-    name  = "log_min_duration_statement"
-    value = "1000"
   }
 
   tags = var.tags
@@ -116,6 +109,7 @@ resource "aws_cloudwatch_log_group" "postgresql" {
 
 resource "aws_rds_cluster" "this" {
   #checkov:skip=CKV_AWS_326:Backtrack exists only for Aurora MySQL; this PostgreSQL cluster recovers through point-in-time restore and the Global Database
+  #checkov:skip=CKV2_AWS_8:AWS Backup selects the primary clusters by ARN in backup.tf of the root module; a Global Database secondary holds the same data, whose recovery points are already copied to the DR vault
   cluster_identifier        = var.name
   engine                    = "aurora-postgresql"
   engine_mode               = "provisioned"
@@ -191,7 +185,6 @@ resource "aws_rds_cluster_instance" "this" {
   engine_version          = aws_rds_cluster.this.engine_version
   instance_class          = var.instance_class
   availability_zone       = var.availability_zones[count.index % length(var.availability_zones)]
-  db_parameter_group_name = aws_db_parameter_group.this.name
   publicly_accessible     = false
   ca_cert_identifier      = "rds-ca-rsa2048-g1"
   promotion_tier          = count.index

@@ -17,6 +17,7 @@ locals {
 }
 
 resource "aws_guardduty_detector" "this" {
+  #checkov:skip=CKV2_AWS_3:Each environment is a member account of an AWS Organization; auto-enabling GuardDuty for the organization belongs to its delegated administrator account, outside this repository
   enable                       = true
   finding_publishing_frequency = "FIFTEEN_MINUTES"
   tags                         = var.tags
@@ -117,6 +118,7 @@ resource "aws_iam_role_policy" "config_delivery" {
 }
 
 resource "aws_config_configuration_recorder" "this" {
+  #checkov:skip=CKV2_AWS_48:Global resource types such as IAM are recorded by the primary-region recorder only (record_global_resources); recording them in every region would duplicate each configuration item
   name     = "${var.name}-${var.region}"
   role_arn = aws_iam_role.config.arn
 

@@ -4,7 +4,7 @@
 # lifecycle rule that expires old object versions once their retention has passed.
 
 resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_144:Cross-region replication is configured per bucket through var.replication below; replica buckets in the DR region and access-log buckets set it to null on purpose
+  #checkov:skip=CKV_AWS_144:Replication is set per bucket through var.replication; only the DR replicas, the access-log buckets and the Backup Audit Manager reports (rebuilt from job history) leave it null
   #checkov:skip=CKV2_AWS_62:Event notifications are not used; CloudTrail data events and GuardDuty S3 protection watch object access instead
   bucket        = var.name
   force_destroy = false
