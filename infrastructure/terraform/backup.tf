@@ -442,23 +442,27 @@ resource "aws_backup_report_plan" "jobs" {
 }
 
 # Buckets for Kubernetes-level backups: Velero backups of the namespaces and the Vault
-# raft snapshots taken by the CronJob in kubernetes/backup-recovery. Both are replicated
-# to the DR region, where a restore starts.
+# raft snapshots taken by the CronJob in kubernetes/backup-recovery. Both use the backup
+# key (the manifests name alias/nexafi-<environment>-backup) and are replicated to the
+# DR region, where a regional restore starts.
+#
+# Velero deletes its expired backups itself (TTLs of 3 to 90 days), so its bucket has
+# Object Lock without a default retention: a default would make those deletions fail.
+# Vault snapshots get a 35-day compliance-mode retention and expire after 90 days.
 
 module "velero_bucket" {
   source = "./modules/secure-bucket"
 
   name                              = "${local.bucket_prefix}-velero"
-  kms_key_arn                       = local.primary_keys["s3"]
-  object_lock_mode                  = var.immutability_mode
-  object_lock_retention_days        = var.velero_lock_days
-  noncurrent_version_retention_days = var.velero_lock_days
+  kms_key_arn                       = local.primary_keys["backup"]
+  object_lock_retention_days        = 0
+  noncurrent_version_retention_days = 7
   access_log_bucket                 = module.access_logs_bucket.id
   tags                              = { "data-classification" = "restricted", "pci-scope" = "in-scope" }
 
   replication = {
     destination_bucket_arn  = module.velero_bucket_dr.arn
-    destination_kms_key_arn = local.dr_keys["s3"]
+    destination_kms_key_arn = local.dr_keys["backup"]
   }
 }
 
@@ -469,10 +473,9 @@ module "velero_bucket_dr" {
   }
 
   name                              = "${local.bucket_prefix}-velero-dr"
-  kms_key_arn                       = local.dr_keys["s3"]
-  object_lock_mode                  = var.immutability_mode
-  object_lock_retention_days        = var.velero_lock_days
-  noncurrent_version_retention_days = var.velero_lock_days
+  kms_key_arn                       = local.dr_keys["backup"]
+  object_lock_retention_days        = 0
+  noncurrent_version_retention_days = 7
   access_log_bucket                 = module.access_logs_bucket_dr.id
   tags                              = { "data-classification" = "restricted", "pci-scope" = "in-scope" }
 }
@@ -481,7 +484,7 @@ module "vault_snapshots_bucket" {
   source = "./modules/secure-bucket"
 
   name                              = "${local.bucket_prefix}-vault-snapshots"
-  kms_key_arn                       = local.primary_keys["s3"]
+  kms_key_arn                       = local.primary_keys["backup"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = 35
   expiration_days                   = 90
@@ -491,7 +494,7 @@ module "vault_snapshots_bucket" {
 
   replication = {
     destination_bucket_arn  = module.vault_snapshots_bucket_dr.arn
-    destination_kms_key_arn = local.dr_keys["s3"]
+    destination_kms_key_arn = local.dr_keys["backup"]
   }
 }
 
@@ -502,7 +505,7 @@ module "vault_snapshots_bucket_dr" {
   }
 
   name                              = "${local.bucket_prefix}-vault-snapshots-dr"
-  kms_key_arn                       = local.dr_keys["s3"]
+  kms_key_arn                       = local.dr_keys["backup"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = 35
   expiration_days                   = 90

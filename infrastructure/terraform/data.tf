@@ -125,8 +125,9 @@ module "user_db_dr" {
   depends_on = [module.user_db]
 }
 
-# Sessions, idempotency keys and rate-limit counters. The DR cache starts empty after a
-# switchover; nothing in it is the only copy of a record.
+# Sessions and idempotency keys of the financial services. The DR cache starts empty
+# after a switchover: nothing in it is the only copy of a record, and sessions are
+# re-established.
 module "cache" {
   source = "./modules/valkey-cache"
 
@@ -235,7 +236,48 @@ resource "aws_ecr_replication_configuration" "this" {
 }
 
 # Repositories that replication creates in the DR region take these settings, so the
-# replica is immutable and encrypted with the DR region's ECR key as well.
+# replica is immutable and encrypted with the DR region's ECR key as well. ECR needs a
+# role of ours to create a repository with a customer managed key.
+data "aws_iam_policy_document" "ecr_templates_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecr.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "ecr_templates" {
+  statement {
+    actions   = ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"]
+    resources = ["arn:aws:ecr:${var.dr_region}:${var.account_id}:repository/nexafi/*"]
+  }
+
+  statement {
+    actions   = ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"]
+    resources = [local.dr_keys["ecr"]]
+  }
+}
+
+resource "aws_iam_role" "ecr_templates" {
+  name               = "${local.name}-ecr-replica-templates"
+  assume_role_policy = data.aws_iam_policy_document.ecr_templates_trust.json
+}
+
+resource "aws_iam_role_policy" "ecr_templates" {
+  name   = "create-encrypted-replicas"
+  role   = aws_iam_role.ecr_templates.id
+  policy = data.aws_iam_policy_document.ecr_templates.json
+}
+
 resource "aws_ecr_repository_creation_template" "replica" {
   provider = aws.dr
 
@@ -243,6 +285,7 @@ resource "aws_ecr_repository_creation_template" "replica" {
   description          = "Replicas of the nexafi repositories"
   applied_for          = ["REPLICATION"]
   image_tag_mutability = "IMMUTABLE"
+  custom_role_arn      = aws_iam_role.ecr_templates.arn
 
   encryption_configuration {
     encryption_type = "KMS"

@@ -40,13 +40,13 @@ locals {
       service_principals = []
     }
     s3 = {
-      description        = "S3 buckets for operational data (Velero, Vault snapshots, AWS Config, access logs)"
+      description        = "S3 buckets of AWS Config history, Backup Audit Manager reports and access logs"
       service_principals = ["config.amazonaws.com", "logging.s3.amazonaws.com"]
       # Backup Audit Manager writes its reports through this service-linked role.
       service_linked_role_arns = [local.backup_reports_role_arn]
     }
     backup = {
-      description        = "AWS Backup vaults"
+      description        = "AWS Backup vaults and the buckets of Velero backups and Vault snapshots"
       service_principals = []
     }
     ecr = {

@@ -57,6 +57,6 @@ output "vault_snapshots_bucket" {
 }
 
 output "security_alerts_topic_arn" {
-  description = "SNS topic of CloudTrail alarms, GuardDuty findings and Config notifications."
+  description = "SNS topic of CloudTrail alarms, GuardDuty findings and critical Security Hub findings."
   value       = aws_sns_topic.security_alerts.arn
 }

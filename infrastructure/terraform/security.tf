@@ -3,7 +3,9 @@
 # topics and account baselines.
 
 locals {
-  bucket_prefix = "${local.name}-${var.account_id}"
+  # S3 bucket names are global. Manifests under kubernetes/ name the Velero and Vault
+  # snapshot buckets nexafi-<environment>-..., so change them together with this prefix.
+  bucket_prefix = coalesce(var.bucket_name_prefix, local.name)
 
   # CloudWatch metric filters on the CloudTrail log group, one alarm each. The patterns
   # follow the monitoring section of the CIS AWS Foundations Benchmark v3.0.0 and add the
@@ -374,7 +376,7 @@ data "aws_iam_policy_document" "security_alerts" {
 
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", "config.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
     }
 
     condition {
@@ -436,6 +438,29 @@ resource "aws_cloudwatch_event_target" "guardduty_findings" {
   arn  = aws_sns_topic.security_alerts.arn
 }
 
+# Security Hub aggregates both regions here, so one rule covers critical findings of
+# every standard, including failed AWS Config rules that Security Hub imports.
+resource "aws_cloudwatch_event_rule" "securityhub_critical" {
+  name        = "${local.name}-securityhub-critical"
+  description = "New Security Hub findings of severity CRITICAL"
+  event_pattern = jsonencode({
+    source        = ["aws.securityhub"]
+    "detail-type" = ["Security Hub Findings - Imported"]
+    detail = {
+      findings = {
+        Severity    = { Label = ["CRITICAL"] }
+        Workflow    = { Status = ["NEW"] }
+        RecordState = ["ACTIVE"]
+      }
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "securityhub_critical" {
+  rule = aws_cloudwatch_event_rule.securityhub_critical.name
+  arn  = aws_sns_topic.security_alerts.arn
+}
+
 # Per-region services.
 
 module "security_primary" {
@@ -448,7 +473,6 @@ module "security_primary" {
   config_bucket_name        = module.config_bucket.id
   config_bucket_arn         = module.config_bucket.arn
   config_kms_key_arn        = local.primary_keys["s3"]
-  alert_topic_arn           = aws_sns_topic.security_alerts.arn
   ebs_kms_key_arn           = local.primary_keys["ebs"]
   conformance_pack_template = file("${path.module}/conformance-packs/pci-dss-v4.yaml")
   tags                      = {}
@@ -467,7 +491,6 @@ module "security_dr" {
   config_bucket_name        = module.config_bucket.id
   config_bucket_arn         = module.config_bucket.arn
   config_kms_key_arn        = local.primary_keys["s3"]
-  alert_topic_arn           = aws_sns_topic.security_alerts.arn
   ebs_kms_key_arn           = local.dr_keys["ebs"]
   conformance_pack_template = file("${path.module}/conformance-packs/pci-dss-v4.yaml")
   tags                      = {}
@@ -592,9 +615,9 @@ resource "aws_wafv2_web_acl" "public" {
 
     statement {
       rate_based_statement {
-        limit              = var.waf_rate_limit_per_5_minutes
+        limit                 = var.waf_rate_limit_per_5_minutes
         evaluation_window_sec = 300
-        aggregate_key_type = "IP"
+        aggregate_key_type    = "IP"
       }
     }
 

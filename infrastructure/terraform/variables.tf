@@ -52,6 +52,12 @@ variable "dr_vpc_cidr" {
   type        = string
 }
 
+variable "bucket_name_prefix" {
+  description = "Prefix of every S3 bucket name; null uses nexafi-<environment>. Set it when a name is already taken, since bucket names are global."
+  type        = string
+  default     = null
+}
+
 variable "owner" {
   description = "Team accountable for the resources, written into the owner tag."
   type        = string
@@ -187,10 +193,4 @@ variable "immutability_mode" {
     condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.immutability_mode)
     error_message = "immutability_mode must be COMPLIANCE or GOVERNANCE."
   }
-}
-
-variable "velero_lock_days" {
-  description = "Object Lock retention of Velero backups, in days. Every Velero schedule's TTL must be at least this long, or Velero cannot delete expired backups."
-  type        = number
-  default     = 30
 }

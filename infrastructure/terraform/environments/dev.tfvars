@@ -8,8 +8,8 @@ environment = "dev"
 # development account; the providers then refuse to run against any other account.
 account_id = "777788889999"
 
-primary_vpc_cidr = "10.20.0.0/16"
-dr_vpc_cidr      = "10.21.0.0/16"
+primary_vpc_cidr = "10.40.0.0/16"
+dr_vpc_cidr      = "10.41.0.0/16"
 
 immutability_mode        = "GOVERNANCE"
 log_retention_days       = 400

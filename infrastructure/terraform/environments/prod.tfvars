@@ -7,8 +7,10 @@ environment = "prod"
 # production account; the providers then refuse to run against any other account.
 account_id = "111122223333"
 
-primary_vpc_cidr = "10.40.0.0/16"
-dr_vpc_cidr      = "10.41.0.0/16"
+# The Helm chart's values-prod.yaml derives its database and endpoint CIDRs from
+# primary_vpc_cidr; change both together.
+primary_vpc_cidr = "10.20.0.0/16"
+dr_vpc_cidr      = "10.21.0.0/16"
 
 immutability_mode        = "COMPLIANCE"
 log_retention_days       = 400

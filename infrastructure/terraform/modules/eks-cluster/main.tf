@@ -50,6 +50,21 @@ resource "aws_iam_role_policy_attachment" "cluster" {
   policy_arn = "arn:${var.partition}:iam::aws:policy/AmazonEKSClusterPolicy"
 }
 
+# AmazonEKSClusterPolicy grants no access to customer managed keys; envelope encryption
+# of Secrets needs these on the cluster's key.
+data "aws_iam_policy_document" "cluster_secrets_encryption" {
+  statement {
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"]
+    resources = [var.secrets_kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "cluster_secrets_encryption" {
+  name   = "secrets-encryption"
+  role   = aws_iam_role.cluster.id
+  policy = data.aws_iam_policy_document.cluster_secrets_encryption.json
+}
+
 # EKS writes control-plane logs into this group; it must exist first, or EKS creates
 # it without encryption and with retention "never expire".
 resource "aws_cloudwatch_log_group" "cluster" {
@@ -105,6 +120,7 @@ resource "aws_eks_cluster" "this" {
 
   depends_on = [
     aws_iam_role_policy_attachment.cluster,
+    aws_iam_role_policy.cluster_secrets_encryption,
     aws_cloudwatch_log_group.cluster,
   ]
 }
@@ -248,7 +264,11 @@ resource "aws_eks_node_group" "financial" {
     ignore_changes = [scaling_config[0].desired_size]
   }
 
-  depends_on = [aws_iam_role_policy_attachment.node]
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.vpc_cni,
+    aws_eks_addon.kube_proxy,
+  ]
 }
 
 resource "aws_eks_node_group" "general" {
@@ -285,7 +305,11 @@ resource "aws_eks_node_group" "general" {
     ignore_changes = [scaling_config[0].desired_size]
   }
 
-  depends_on = [aws_iam_role_policy_attachment.node]
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.vpc_cni,
+    aws_eks_addon.kube_proxy,
+  ]
 }
 
 # Pod Identity roles for the add-ons that call AWS APIs.
@@ -329,8 +353,42 @@ resource "aws_iam_role_policy_attachment" "ebs_csi" {
   policy_arn = "arn:${var.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 }
 
-# Add-ons, each pinned to a version (no "latest"). The pod identity agent comes first
-# because vpc-cni and the EBS CSI driver take their credentials from it.
+# Persistent volumes are encrypted with the EBS key (the account's default EBS key), so
+# the driver must be able to create grants on it and use it.
+data "aws_iam_policy_document" "ebs_csi_kms" {
+  statement {
+    actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    resources = [var.ebs_kms_key_arn]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    actions = [
+      "kms:Encrypt",
+      "kms:Decrypt",
+      "kms:ReEncrypt*",
+      "kms:GenerateDataKey*",
+      "kms:DescribeKey",
+    ]
+    resources = [var.ebs_kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "ebs_csi_kms" {
+  name   = "ebs-volume-encryption"
+  role   = aws_iam_role.ebs_csi.id
+  policy = data.aws_iam_policy_document.ebs_csi_kms.json
+}
+
+# Add-ons, each pinned to a version (no "latest"). The bootstrap add-ons (pod identity
+# agent, vpc-cni, kube-proxy) are created before the node groups, because nodes stay
+# NotReady without a CNI. The pod identity agent comes first because vpc-cni and the
+# EBS CSI driver take their credentials from it. The others need running nodes.
 
 resource "aws_eks_addon" "pod_identity_agent" {
   cluster_name                = aws_eks_cluster.this.name

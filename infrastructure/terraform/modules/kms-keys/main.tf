@@ -7,15 +7,12 @@ locals {
   account_arn = "arn:${var.partition}:iam::${var.account_id}:root"
 
   # Conditions that tie a service principal's use of a key to this account. CloudWatch
-  # Logs and CloudTrail put the ARN of their log group or trail into the encryption
-  # context; the other services send aws:SourceAccount.
+  # Logs puts the ARN of the log group into the encryption context of every call; the
+  # other services send aws:SourceAccount. (CloudTrail's encryption context is absent
+  # from DescribeKey, so CloudTrail is limited by aws:SourceAccount as well.)
   service_conditions = {
     "logs.${var.region}.amazonaws.com" = {
       ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:*" }
-    }
-    "cloudtrail.amazonaws.com" = {
-      StringEquals = { "aws:SourceAccount" = var.account_id }
-      StringLike   = { "kms:EncryptionContext:aws:cloudtrail:arn" = "arn:${var.partition}:cloudtrail:*:${var.account_id}:trail/*" }
     }
   }
   default_condition = {

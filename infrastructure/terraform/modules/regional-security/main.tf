@@ -103,12 +103,6 @@ data "aws_iam_policy_document" "config_delivery" {
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.config_kms_key_arn]
   }
-
-  statement {
-    sid       = "PublishConfigNotifications"
-    actions   = ["sns:Publish"]
-    resources = [var.alert_topic_arn]
-  }
 }
 
 resource "aws_iam_role_policy" "config_delivery" {
@@ -136,7 +130,6 @@ resource "aws_config_delivery_channel" "this" {
   name           = "${var.name}-${var.region}"
   s3_bucket_name = var.config_bucket_name
   s3_kms_key_arn = var.config_kms_key_arn
-  sns_topic_arn  = var.alert_topic_arn
 
   snapshot_delivery_properties {
     delivery_frequency = "Six_Hours"

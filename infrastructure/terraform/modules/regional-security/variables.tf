@@ -39,11 +39,6 @@ variable "config_kms_key_arn" {
   type        = string
 }
 
-variable "alert_topic_arn" {
-  description = "SNS topic of Config notifications."
-  type        = string
-}
-
 variable "ebs_kms_key_arn" {
   description = "Customer managed key of this region's default EBS encryption."
   type        = string

@@ -7,3 +7,13 @@ output "reader_endpoint" {
   description = "TLS endpoint of the replicas."
   value       = aws_elasticache_replication_group.this.reader_endpoint_address
 }
+
+output "replication_group_arn" {
+  description = "ARN of the replication group; IAM authentication policies name it."
+  value       = aws_elasticache_replication_group.this.arn
+}
+
+output "application_user_arn" {
+  description = "ARN of the IAM-authenticated application user."
+  value       = aws_elasticache_user.application.arn
+}
