@@ -11,7 +11,8 @@ terraform {
 
   # Bucket, key, region and kms_key_id come from environments/<env>.s3.tfbackend:
   #   terraform init -backend-config=environments/prod.s3.tfbackend
-  # The state bucket and its KMS key are created by the bootstrap/ root module.
+  # The state bucket and its KMS key are created by the bootstrap/ root module, which
+  # runs once per account before this one.
   backend "s3" {
     encrypt      = true
     use_lockfile = true
