@@ -1,15 +1,15 @@
 # AWS Backup: the long-term retention control. Recovery points go to a KMS-encrypted
 # vault under Vault Lock in the primary region and are copied to a locked vault in the
-# DR region. Each plan selects its resources by ARN; the backup-plan tag on a resource
-# names its plan for people and for Backup Audit Manager reports:
+# DR region. Each plan selects its resources by ARN, and the backup-plan tag on a
+# resource names its plan for people and for Backup Audit Manager reports:
 #
 #   financial-4h  financial Aurora cluster, every 4 hours, kept 7 years
 #   user-daily    user Aurora cluster, daily kept 3 years, plus a monthly copy kept 7 years
 #   eks-daily     EKS cluster state and persistent volumes, daily kept 35 days, plus a
 #                 monthly copy kept 7 years
 #
-# Seven years are 2557 days (two leap days included); 2555 days would end up to two days
-# short. These plans are not what meets the 15-minute RPO: Aurora point-in-time recovery
+# Seven years are 2557 days once two leap days are counted, so 2555 days could end two
+# days short. These plans are not what meets the 15-minute RPO: Aurora point-in-time recovery
 # and the Global Database do (see data.tf).
 #
 # The monthly 7-year copies of the user database keep customer records for as long as
@@ -328,14 +328,16 @@ resource "aws_backup_framework" "this" {
   control {
     name = "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
 
+    # Every plan backs up at least daily; AWS Backup accepts 1, 2, 3, 4, 6, 8 or 12
+    # for hours, so a day is written as 1 day.
     input_parameter {
       name  = "requiredFrequencyUnit"
-      value = "hours"
+      value = "days"
     }
 
     input_parameter {
       name  = "requiredFrequencyValue"
-      value = "24"
+      value = "1"
     }
 
     input_parameter {

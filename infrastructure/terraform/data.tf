@@ -5,8 +5,8 @@
 # Recovery objectives: in the primary region Aurora restores to any second of the last
 # 35 days (point-in-time recovery). Across regions the Global Database replicates storage
 # with a lag of typically under a second, and rds.global_db_rpo caps the lag of the
-# financial database at global_db_rpo_seconds. Both stay well inside the 15-minute RPO;
-# the AWS Backup plans in backup.tf are the long-term retention, not the RPO.
+# financial database at global_db_rpo_seconds. Both stay well inside the 15-minute RPO.
+# The AWS Backup plans in backup.tf are the long-term retention, not the RPO control.
 
 locals {
   financial_tags = {
@@ -163,7 +163,7 @@ module "cache_dr" {
   tags                    = { "data-classification" = "confidential", "pci-scope" = "connected" }
 }
 
-# The nexafi image. Tags are immutable, so a tag always names the same digest; every
+# The nexafi image. Tags are immutable, so a tag always names the same digest. Every
 # push is scanned, and images are replicated to the DR region.
 resource "aws_ecr_repository" "nexafi" {
   name                 = "nexafi/nexafi"

@@ -1,6 +1,6 @@
 # EKS clusters, both named nexafi-<environment> so that manifests and Helm values work
-# unchanged in either region. The DR cluster stands by with one node per group; the switchover
-# runbook scales it to the primary's sizes before traffic moves.
+# unchanged in either region. The DR cluster stands by with one node per group, and the
+# switchover runbook scales it to the primary's sizes before traffic moves.
 
 module "eks_primary" {
   source = "./modules/eks-cluster"

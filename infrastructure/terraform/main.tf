@@ -1,7 +1,7 @@
 # NexaFi platform on AWS: one root module per environment (selected with -var-file),
-# deployed to a primary region and a warm-standby DR region. This file holds the shared
-# names and tags and the customer managed KMS keys; the other files group resources by
-# concern (vpc.tf, eks.tf, data.tf, security.tf, backup.tf).
+# deployed to a primary region and a warm-standby DR region. This file contains the
+# shared names and tags and the customer managed KMS keys. The other files group
+# resources by concern (vpc.tf, eks.tf, data.tf, security.tf, backup.tf).
 
 locals {
   name = "nexafi-${var.environment}"

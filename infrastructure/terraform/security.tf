@@ -95,9 +95,9 @@ data "aws_iam_policy_document" "access_logs_delivery_dr" {
   }
 }
 
-# CloudTrail log files: Object Lock for seven years (in compliance mode in prod, so
-# nobody, including the root user, can delete or overwrite them); replicated to the DR
-# region.
+# CloudTrail log files: Object Lock for seven years, in compliance mode in prod, so
+# nobody, including the root user, can delete or overwrite them. They are replicated to
+# the DR region.
 module "cloudtrail_bucket" {
   source = "./modules/secure-bucket"
 
@@ -392,7 +392,7 @@ resource "aws_sns_topic_policy" "security_alerts" {
   policy = data.aws_iam_policy_document.security_alerts.json
 }
 
-# CloudTrail announces every delivered log file here; log shippers subscribe to it.
+# CloudTrail announces every delivered log file here, for log shippers to subscribe.
 resource "aws_sns_topic" "cloudtrail_deliveries" {
   name              = "${local.name}-cloudtrail-deliveries"
   kms_master_key_id = local.primary_keys["sns"]

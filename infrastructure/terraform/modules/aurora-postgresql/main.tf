@@ -117,7 +117,7 @@ resource "aws_rds_cluster" "this" {
   global_cluster_identifier = var.global_cluster_identifier
 
   # A secondary of a global database inherits the database, the credentials and the
-  # contents from the primary; setting them here would fail the create call.
+  # contents from the primary, and the create call fails when they are set.
   database_name                 = var.is_secondary ? null : var.database_name
   master_username               = var.is_secondary ? null : var.master_username
   manage_master_user_password   = var.is_secondary ? null : true

@@ -10,7 +10,7 @@ variable "partition" {
 }
 
 variable "engine_version" {
-  description = "Aurora PostgreSQL engine version, such as 17.4; the major version selects the parameter group family."
+  description = "Aurora PostgreSQL engine version, such as 17.4. The major version selects the parameter group family."
   type        = string
 }
 

@@ -50,8 +50,8 @@ resource "aws_iam_role_policy_attachment" "cluster" {
   policy_arn = "arn:${var.partition}:iam::aws:policy/AmazonEKSClusterPolicy"
 }
 
-# AmazonEKSClusterPolicy grants no access to customer managed keys; envelope encryption
-# of Secrets needs these on the cluster's key.
+# AmazonEKSClusterPolicy grants no access to customer managed keys, but envelope
+# encryption of Secrets needs these actions on the cluster's key.
 data "aws_iam_policy_document" "cluster_secrets_encryption" {
   statement {
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"]
@@ -65,8 +65,8 @@ resource "aws_iam_role_policy" "cluster_secrets_encryption" {
   policy = data.aws_iam_policy_document.cluster_secrets_encryption.json
 }
 
-# EKS writes control-plane logs into this group; it must exist first, or EKS creates
-# it without encryption and with retention "never expire".
+# EKS writes control-plane logs into this group. It must exist first, or EKS creates it
+# without encryption and with retention "never expire".
 resource "aws_cloudwatch_log_group" "cluster" {
   name              = "/aws/eks/${var.name}/cluster"
   retention_in_days = var.log_retention_days

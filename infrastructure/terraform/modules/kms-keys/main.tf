@@ -7,9 +7,9 @@ locals {
   account_arn = "arn:${var.partition}:iam::${var.account_id}:root"
 
   # Conditions that tie a service principal's use of a key to this account. CloudWatch
-  # Logs puts the ARN of the log group into the encryption context of every call; the
-  # other services send aws:SourceAccount. (CloudTrail's encryption context is absent
-  # from DescribeKey, so CloudTrail is limited by aws:SourceAccount as well.)
+  # Logs puts the ARN of the log group into the encryption context of every call, so its
+  # condition names the log groups. The other services, CloudTrail included (its
+  # DescribeKey calls carry no encryption context), are limited by aws:SourceAccount.
   service_conditions = {
     "logs.${var.region}.amazonaws.com" = {
       ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:*" }

@@ -9,7 +9,7 @@ variable "account_id" {
 }
 
 variable "region" {
-  description = "Region of the keys; CloudWatch Logs conditions name it."
+  description = "Region of the keys, named in the CloudWatch Logs conditions."
   type        = string
 }
 

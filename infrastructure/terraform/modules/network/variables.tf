@@ -4,17 +4,17 @@ variable "name" {
 }
 
 variable "account_id" {
-  description = "AWS account of the VPC; endpoint policies and the flow-log role trust only it."
+  description = "AWS account of the VPC, the only one that endpoint policies and the flow-log role trust."
   type        = string
 }
 
 variable "region" {
-  description = "Region of the VPC; endpoint service names contain it."
+  description = "Region of the VPC, part of the endpoint service names."
   type        = string
 }
 
 variable "cidr_block" {
-  description = "IPv4 range of the VPC; a /16 is expected by the subnet layout."
+  description = "IPv4 range of the VPC, a /16 as the subnet layout expects."
   type        = string
 
   validation {
@@ -39,7 +39,7 @@ variable "logs_kms_key_arn" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the flow-log group, in days; one of the values CloudWatch Logs accepts."
+  description = "Retention of the flow-log group, in days: one of the values CloudWatch Logs accepts."
   type        = number
 }
 

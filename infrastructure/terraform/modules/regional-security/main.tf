@@ -11,8 +11,8 @@ locals {
   }
 
   # Protection plans of the GuardDuty detector. EKS runtime monitoring is part of
-  # RUNTIME_MONITORING with agent management; enabling EKS_RUNTIME_MONITORING as well
-  # is rejected by the API.
+  # RUNTIME_MONITORING with agent management, and the API rejects enabling
+  # EKS_RUNTIME_MONITORING as well.
   guardduty_features = ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS"]
 }
 

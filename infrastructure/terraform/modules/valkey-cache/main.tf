@@ -28,7 +28,7 @@ resource "aws_vpc_security_group_ingress_rule" "valkey" {
   tags                         = var.tags
 }
 
-# Every user group must contain a user named "default"; this one can do nothing.
+# Every user group must contain a user named "default". This one is switched off.
 resource "aws_elasticache_user" "disabled_default" {
   user_id       = "${var.name}-default"
   user_name     = "default"

@@ -9,7 +9,7 @@ output "reader_endpoint" {
 }
 
 output "replication_group_arn" {
-  description = "ARN of the replication group; IAM authentication policies name it."
+  description = "ARN of the replication group, for IAM authentication policies."
   value       = aws_elasticache_replication_group.this.arn
 }
 

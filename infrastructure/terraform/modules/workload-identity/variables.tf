@@ -4,12 +4,12 @@ variable "cluster_name" {
 }
 
 variable "iam_role_prefix" {
-  description = "Prefix of the IAM role names; it must differ between regions, because IAM names are global."
+  description = "Prefix of the IAM role names. It must differ between regions, because IAM names are global."
   type        = string
 }
 
 variable "account_id" {
-  description = "AWS account; the roles trust Pod Identity of this account only."
+  description = "AWS account whose Pod Identity the roles trust, and no other."
   type        = string
 }
 
@@ -55,7 +55,7 @@ variable "database_cluster_resource_ids" {
 }
 
 variable "database_user" {
-  description = "Database user the services connect as; it must be granted the rds_iam role in PostgreSQL."
+  description = "Database user the services connect as. PostgreSQL must grant it the rds_iam role."
   type        = string
   default     = "nexafi_app"
 }
