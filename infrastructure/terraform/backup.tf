@@ -328,8 +328,7 @@ resource "aws_backup_framework" "this" {
   control {
     name = "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
 
-    # Every plan backs up at least daily; AWS Backup accepts 1, 2, 3, 4, 6, 8 or 12
-    # for hours, so a day is written as 1 day.
+    # Every plan creates a recovery point at least once a day and keeps it 35 days or more.
     input_parameter {
       name  = "requiredFrequencyUnit"
       value = "days"
