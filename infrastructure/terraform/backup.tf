@@ -390,7 +390,8 @@ module "backup_reports_bucket" {
   kms_key_arn                       = local.primary_keys["s3"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = var.audit_log_retention_days
-  noncurrent_version_retention_days = var.audit_log_retention_days
+  expiration_days                   = var.audit_log_retention_days
+  noncurrent_version_retention_days = 30
   access_log_bucket                 = module.access_logs_bucket.id
   extra_policy_json                 = data.aws_iam_policy_document.backup_reports_delivery.json
   tags                              = { "data-classification" = "internal" }

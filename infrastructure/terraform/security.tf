@@ -38,7 +38,8 @@ module "access_logs_bucket" {
   name                              = "${local.bucket_prefix}-access-logs"
   kms_key_arn                       = local.primary_keys["s3"]
   object_lock_retention_days        = 0
-  noncurrent_version_retention_days = 400
+  expiration_days                   = 400
+  noncurrent_version_retention_days = 30
   extra_policy_json                 = data.aws_iam_policy_document.access_logs_delivery.json
   tags                              = { "data-classification" = "internal" }
 }
@@ -52,7 +53,8 @@ module "access_logs_bucket_dr" {
   name                              = "${local.bucket_prefix}-access-logs-dr"
   kms_key_arn                       = local.dr_keys["s3"]
   object_lock_retention_days        = 0
-  noncurrent_version_retention_days = 400
+  expiration_days                   = 400
+  noncurrent_version_retention_days = 30
   extra_policy_json                 = data.aws_iam_policy_document.access_logs_delivery_dr.json
   tags                              = { "data-classification" = "internal" }
 }
@@ -105,7 +107,8 @@ module "cloudtrail_bucket" {
   kms_key_arn                       = local.primary_keys["cloudtrail"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = var.audit_log_retention_days
-  noncurrent_version_retention_days = var.audit_log_retention_days
+  expiration_days                   = var.audit_log_retention_days
+  noncurrent_version_retention_days = 30
   access_log_bucket                 = module.access_logs_bucket.id
   extra_policy_json                 = data.aws_iam_policy_document.cloudtrail_delivery.json
   tags                              = { "data-classification" = "restricted", "pci-scope" = "in-scope" }
@@ -126,7 +129,8 @@ module "cloudtrail_bucket_dr" {
   kms_key_arn                       = local.dr_keys["cloudtrail"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = var.audit_log_retention_days
-  noncurrent_version_retention_days = var.audit_log_retention_days
+  expiration_days                   = var.audit_log_retention_days
+  noncurrent_version_retention_days = 30
   access_log_bucket                 = module.access_logs_bucket_dr.id
   tags                              = { "data-classification" = "restricted", "pci-scope" = "in-scope" }
 }
@@ -175,7 +179,8 @@ module "config_bucket" {
   kms_key_arn                       = local.primary_keys["s3"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = var.audit_log_retention_days
-  noncurrent_version_retention_days = var.audit_log_retention_days
+  expiration_days                   = var.audit_log_retention_days
+  noncurrent_version_retention_days = 30
   access_log_bucket                 = module.access_logs_bucket.id
   extra_policy_json                 = data.aws_iam_policy_document.config_delivery.json
   tags                              = { "data-classification" = "internal" }
@@ -196,7 +201,8 @@ module "config_bucket_dr" {
   kms_key_arn                       = local.dr_keys["s3"]
   object_lock_mode                  = var.immutability_mode
   object_lock_retention_days        = var.audit_log_retention_days
-  noncurrent_version_retention_days = var.audit_log_retention_days
+  expiration_days                   = var.audit_log_retention_days
+  noncurrent_version_retention_days = 30
   access_log_bucket                 = module.access_logs_bucket_dr.id
   tags                              = { "data-classification" = "internal" }
 }

@@ -25,12 +25,12 @@ variable "object_lock_retention_days" {
 }
 
 variable "noncurrent_version_retention_days" {
-  description = "Days after which a noncurrent object version is deleted; keep it at or above the Object Lock retention."
+  description = "Days after which a noncurrent object version is deleted. Lifecycle rules cannot delete a version that Object Lock still protects, so they wait for its retention to end."
   type        = number
 }
 
 variable "expiration_days" {
-  description = "Days after which current object versions expire (become noncurrent); null keeps them until deleted. Keep it at or above the Object Lock retention."
+  description = "Days after which current object versions expire (become noncurrent); null keeps them until deleted."
   type        = number
   default     = null
 }

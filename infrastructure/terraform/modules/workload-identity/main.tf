@@ -1,6 +1,8 @@
 # IAM roles of the pods that call AWS, bound to their Kubernetes ServiceAccounts with EKS
-# Pod Identity, so no pod holds long-lived AWS credentials. Namespaces and ServiceAccount
-# names are those of the manifests under kubernetes/ and the Helm chart.
+# Pod Identity, so no pod holds long-lived AWS credentials. The snapshot job's and the
+# services' ServiceAccounts are those of kubernetes/backup-recovery and the Helm chart
+# (fullnameOverride nexafi). Velero and Vault are installed from their upstream charts,
+# whose default server ServiceAccounts are velero-server and vault.
 
 locals {
   rds_db_user_arns = [
@@ -11,7 +13,7 @@ locals {
   workloads = {
     velero = {
       namespace       = "velero"
-      service_account = "velero"
+      service_account = "velero-server"
     }
     vault = {
       namespace       = "vault"
