@@ -92,6 +92,21 @@ locals {
   dr_keys      = merge(module.kms_dr.arns, { vault-unseal = aws_kms_replica_key.vault_unseal.arn })
 }
 
+# Key policies that name a service-linked role fail while the role does not exist, so
+# Terraform creates both roles first. Each environment is a fresh account; in an account
+# that already has them, import them instead, for example:
+#   terraform import aws_iam_service_linked_role.autoscaling \
+#     arn:aws:iam::<account>:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling
+resource "aws_iam_service_linked_role" "autoscaling" {
+  aws_service_name = "autoscaling.amazonaws.com"
+  description      = "Launches EKS nodes whose volumes use the EBS key"
+}
+
+resource "aws_iam_service_linked_role" "backup_reports" {
+  aws_service_name = "reports.backup.amazonaws.com"
+  description      = "Writes Backup Audit Manager reports into the reports bucket"
+}
+
 module "kms_primary" {
   source = "./modules/kms-keys"
 
@@ -100,6 +115,8 @@ module "kms_primary" {
   region      = var.primary_region
   keys        = local.primary_key_domains
   tags        = { "data-classification" = "restricted" }
+
+  depends_on = [aws_iam_service_linked_role.autoscaling, aws_iam_service_linked_role.backup_reports]
 }
 
 module "kms_dr" {
@@ -113,6 +130,8 @@ module "kms_dr" {
   region      = var.dr_region
   keys        = local.dr_key_domains
   tags        = { "data-classification" = "restricted" }
+
+  depends_on = [aws_iam_service_linked_role.autoscaling, aws_iam_service_linked_role.backup_reports]
 }
 
 resource "aws_kms_replica_key" "vault_unseal" {
