@@ -5,7 +5,8 @@
 #      and renders of the default and the production values into a temporary directory;
 #   2. kubernetes-validate --strict against both ends of the chart's kubeVersion range;
 #   3. Checkov --framework kubernetes on each render, which must fail no check;
-#   4. promtool check rules and promtool test rules on the rendered alerts.
+#   4. `nexafi validate` on both renders, since nexafi does not render charts itself yet;
+#   5. promtool check rules and promtool test rules on the rendered alerts.
 #
 # Usage: NEXAFI_TOOLS_BIN=.venv/bin scripts/infra/30-helm.sh   (NEXAFI_TOOLS_BIN names the
 #        directory holding the pinned Python tools)
@@ -23,6 +24,10 @@ for tool in python kubernetes-validate checkov; do
     exit 2
   fi
 done
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo is not installed; install Rust 1.95 or newer from https://rustup.rs" >&2
+  exit 2
+fi
 if ! command -v promtool >/dev/null 2>&1; then
   echo "error: promtool is not installed; install the Debian package prometheus" >&2
   exit 2
@@ -57,6 +62,15 @@ for case_dir in "$rendered"/default "$rendered"/prod; do
     exit 1
   fi
 done
+
+echo "nexafi validate: both renders"
+if ! report=$(cargo run --locked --quiet -p nexafi -- validate --color never \
+  "$rendered"/default "$rendered"/prod 2>&1); then
+  printf '%s\n' "$report"
+  echo "error: nexafi validate reported failures in the renders of $chart" >&2
+  exit 1
+fi
+grep '^summary:' <<<"$report"
 
 echo "promtool: rules of both renders, unit tests of the default render"
 promtool check rules "$rendered"/rules/default.yaml "$rendered"/rules/prod.yaml

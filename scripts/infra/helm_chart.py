@@ -6,6 +6,7 @@ under OUTPUT_DIR, and the alerting rules of each case as a plain Prometheus rule
 for scripts/infra/30-helm.sh to check with kubernetes-validate, Checkov and promtool.
 
 Usage: python helm_chart.py CHART_DIR OUTPUT_DIR
+
 Exit status: 0 when every check passes, 1 when one fails, 2 on a usage error.
 """
 
@@ -22,6 +23,7 @@ import helm_python as helm
 import yaml
 from helm_python import _native
 
+USAGE = "usage: python helm_chart.py CHART_DIR OUTPUT_DIR"
 RELEASE = "nexafi-financial-services"
 NAMESPACE = "nexafi-financial"
 MONITORING_API = "monitoring.coreos.com/v1"
@@ -42,7 +44,7 @@ DEPLOYMENT_INPUTS = {
 
 
 class CheckFailed(Exception):
-    """A check of the chart did not hold; the message says which and why."""
+    """A check of the chart did not hold; the message names the check and the reason."""
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +241,7 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
         "PodDisruptionBudget",
         "HorizontalPodAutoscaler",
         "NetworkPolicy",
-        "Pod",
+        "Job",
     }
     missing = expected - kinds(objects)
     if missing:
@@ -251,10 +253,10 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
             raise CheckFailed(f"{where} is not in namespace {NAMESPACE}")
         if obj["kind"] == "ServiceAccount" and obj.get("automountServiceAccountToken") is not False:
             raise CheckFailed(f"{where} does not set automountServiceAccountToken: false")
-        if obj["kind"] not in ("Deployment", "Pod"):
+        if obj["kind"] not in ("Deployment", "Job"):
             continue
 
-        pod = obj["spec"]["template"]["spec"] if obj["kind"] == "Deployment" else obj["spec"]
+        pod = obj["spec"]["template"]["spec"]
         taints = [t for t in pod.get("tolerations", []) if t.get("key") == "nexafi.io/workload"]
         if taints != [
             {"key": "nexafi.io/workload", "operator": "Equal", "value": "financial", "effect": "NoSchedule"}
@@ -271,8 +273,19 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
             if "@sha256:" not in image:
                 raise CheckFailed(f"{where}: image {image} is not pinned by digest")
             context = container["securityContext"]
-            if context.get("runAsUser") != 65532 or context.get("readOnlyRootFilesystem") is not True:
-                raise CheckFailed(f"{where}: container {container['name']} is not hardened")
+            expected_context = {
+                "runAsUser": 65532,
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            }
+            for field, value in expected_context.items():
+                if context.get(field) != value:
+                    raise CheckFailed(
+                        f"{where}: container {container['name']} has securityContext.{field} "
+                        f"{context.get(field)!r}, expected {value!r}"
+                    )
 
         if obj["kind"] == "Deployment":
             zones = [
@@ -306,7 +319,7 @@ def write_case(output_dir: Path, name: str, manifests: dict[str, str]) -> list[d
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     chart_dir, output_dir = Path(argv[1]), Path(argv[2])
     if not (chart_dir / "Chart.yaml").is_file():

@@ -35,8 +35,8 @@ nexafi_exec() {
     exit 2
   fi
 
-  # An older binary lacks some subcommands: say so, instead of clap's generic
-  # "unrecognized subcommand" message.
+  # An older binary lacks some subcommands, so name the missing one instead of leaving
+  # the user with clap's generic "unrecognized subcommand" message.
   if ! "$binary" help "$subcommand" >/dev/null 2>&1; then
     echo "error: $("$binary" --version 2>/dev/null || echo "$binary") has no \`$subcommand\` command; install a newer nexafi" >&2
     exit 2
