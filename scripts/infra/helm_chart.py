@@ -146,6 +146,37 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any]) -> None:
             {"networkPolicy": {"postgres": {"cidrs": ["0.0.0.0/0"]}}},
             "cidrs",
         ),
+        "a literal value and a secret reference in one variable": (
+            {
+                "services": {
+                    "auditApi": {
+                        "env": [
+                            {
+                                "name": "DATABASE_PASSWORD",
+                                "value": "example-not-a-secret",
+                                "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}},
+                            }
+                        ]
+                    }
+                }
+            },
+            "env",
+        ),
+        "an unknown key in a secret reference": (
+            {
+                "services": {
+                    "auditApi": {
+                        "env": [
+                            {
+                                "name": "DATABASE_URL",
+                                "valueFrom": {"secretKeyRef": {"name": "db", "keys": "url"}},
+                            }
+                        ]
+                    }
+                }
+            },
+            "keys",
+        ),
         "a volume named like a chart volume": (
             {
                 "services": {
