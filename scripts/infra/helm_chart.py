@@ -284,6 +284,8 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
             raise CheckFailed(f"{where} is not in namespace {NAMESPACE}")
         if obj["kind"] == "ServiceAccount" and obj.get("automountServiceAccountToken") is not False:
             raise CheckFailed(f"{where} does not set automountServiceAccountToken: false")
+        if obj["kind"] == "NetworkPolicy":
+            check_network_policy(where, obj["spec"])
         if obj["kind"] not in ("Deployment", "Job"):
             continue
 
@@ -327,6 +329,21 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
             if not zones or zones[0]["whenUnsatisfiable"] != "DoNotSchedule":
                 raise CheckFailed(f"{where} does not spread its pods over zones")
     print(f"ok: {name}: {len(objects)} objects in {NAMESPACE}, pinned, hardened, on financial nodes")
+
+
+def check_network_policy(where: str, spec: dict[str, Any]) -> None:
+    """Require both policy types and a peer on every rule, so no rule allows everything."""
+    if sorted(spec.get("policyTypes", [])) != ["Egress", "Ingress"]:
+        raise CheckFailed(f"{where} does not restrict both ingress and egress")
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        for index, rule in enumerate(spec.get(direction, [])):
+            peers = rule.get(peers_key, [])
+            if not peers:
+                raise CheckFailed(f"{where}: {direction} rule {index} has no {peers_key}, so it allows every peer")
+            for peer in peers:
+                cidr = peer.get("ipBlock", {}).get("cidr", "")
+                if cidr.endswith("/0"):
+                    raise CheckFailed(f"{where}: {direction} rule {index} allows {cidr}")
 
 
 def write_case(output_dir: Path, name: str, manifests: dict[str, str]) -> list[dict[str, Any]]:
