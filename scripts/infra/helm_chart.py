@@ -13,7 +13,6 @@ Exit status: 0 when every check passes, 1 when one fails, 2 on a usage error.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -30,17 +29,10 @@ MONITORING_API = "monitoring.coreos.com/v1"
 # Oldest and newest Kubernetes minor of the chart's kubeVersion range.
 KUBE_VERSIONS = ("v1.30.0", "v1.35.0")
 
-# Deployment inputs that the chart has no default for. 111122223333 is the example account
-# id of the AWS documentation, and the digest is the SHA-256 of a fixed text, so neither
-# can be mistaken for a real account or image.
-TEST_DIGEST = "sha256:" + hashlib.sha256(b"nexafi chart test input, not an image").hexdigest()
-DEPLOYMENT_INPUTS = {
-    "image": {
-        "registry": "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
-        "tag": "0.1.0",
-        "digest": TEST_DIGEST,
-    }
-}
+# Deployment inputs that the chart has no default for (image registry and digest), read
+# from the chart's ci/test-values.yaml, which explains why they cannot be mistaken for a
+# real account or image.
+CI_VALUES = Path("ci") / "test-values.yaml"
 
 
 class CheckFailed(Exception):
@@ -135,7 +127,7 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any]) -> None:
 
     bad_values = {
         "an unknown top-level key": ({"replicaCount": 3}, "replicaCount"),
-        "an unknown key under image": ({"image": {"digests": TEST_DIGEST}}, "digests"),
+        "an unknown key under image": ({"image": {"digests": "sha256:" + "0" * 64}}, "digests"),
         "an unknown key in a service": (
             {"services": {"auditApi": {"replica": 3}}},
             "replica",
@@ -375,17 +367,18 @@ def main(argv: list[str]) -> int:
         return 2
 
     print(f"helm-python-sdk {helm.__version__}, Helm SDK {helm.helm_sdk_version()}")
+    inputs = helm.values_from_yaml((chart_dir / CI_VALUES).read_text("utf-8"))
     prod_values = helm.values_from_yaml((chart_dir / "values-prod.yaml").read_text("utf-8"))
-    prod_inputs = merge(prod_values, DEPLOYMENT_INPUTS)
+    prod_inputs = merge(prod_values, inputs)
 
     try:
         with helm.Chart.load(chart_dir) as chart:
-            check_schema(chart, DEPLOYMENT_INPUTS)
-            check_template_guards(chart, DEPLOYMENT_INPUTS)
-            check_monitoring_guard(chart, DEPLOYMENT_INPUTS)
+            check_schema(chart, inputs)
+            check_template_guards(chart, inputs)
+            check_monitoring_guard(chart, inputs)
             chart.validate_schema(merge(chart.values, prod_inputs))
             print("ok: values-prod.yaml with the deployment inputs matches the schema")
-            for name, values in (("default", DEPLOYMENT_INPUTS), ("prod", prod_inputs)):
+            for name, values in (("default", inputs), ("prod", prod_inputs)):
                 check_lint(chart_dir, name, values)
                 manifests = render(
                     chart, values, kube_version=KUBE_VERSIONS[-1], api_versions=[MONITORING_API]
