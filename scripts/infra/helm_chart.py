@@ -26,6 +26,9 @@ USAGE = "usage: python helm_chart.py CHART_DIR OUTPUT_DIR"
 RELEASE = "nexafi-financial-services"
 NAMESPACE = "nexafi-financial"
 MONITORING_API = "monitoring.coreos.com/v1"
+CERT_MANAGER_API = "cert-manager.io/v1"
+# The optional APIs the chart uses, as a cluster with both operators serves them.
+OPTIONAL_APIS = [MONITORING_API, CERT_MANAGER_API]
 # Oldest and newest Kubernetes minor of the chart's kubeVersion range.
 KUBE_VERSIONS = ("v1.30.0", "v1.35.0")
 
@@ -222,6 +225,10 @@ def check_template_guards(chart: helm.Chart, inputs: dict[str, Any]) -> None:
             {"services": {"auditApi": {"preStopSleepSeconds": 60}}},
             "preStopSleepSeconds (60) must be below",
         ),
+        "a certificate renewed only at expiry": (
+            {"certificate": {"duration": "720h", "renewBefore": "720h"}},
+            "certificate.renewBefore (720h) must be shorter",
+        ),
         "maxReplicas below minReplicas": (
             {"services": {"auditApi": {"autoscaling": {"maxReplicas": 2}}}},
             "autoscaling.maxReplicas (2) is below",
@@ -236,23 +243,21 @@ def check_template_guards(chart: helm.Chart, inputs: dict[str, Any]) -> None:
         )
 
 
-def check_monitoring_guard(chart: helm.Chart, inputs: dict[str, Any]) -> None:
-    """Prove that the Prometheus Operator objects follow the cluster's API versions."""
+def check_api_guards(chart: helm.Chart, inputs: dict[str, Any]) -> None:
+    """Prove that operator objects render only when the cluster serves their API."""
     kube = KUBE_VERSIONS[-1]
+    guarded = {MONITORING_API: {"ServiceMonitor", "PrometheusRule"}, CERT_MANAGER_API: {"Certificate"}}
     without = kinds(documents(render(chart, inputs, kube_version=kube, api_versions=[])))
-    with_api = kinds(
-        documents(render(chart, inputs, kube_version=kube, api_versions=[MONITORING_API]))
-    )
-    operator_kinds = {"ServiceMonitor", "PrometheusRule"}
-    if without & operator_kinds:
-        raise CheckFailed(
-            f"without {MONITORING_API} the chart still renders {sorted(without & operator_kinds)}"
-        )
-    if not operator_kinds <= with_api:
-        raise CheckFailed(
-            f"with {MONITORING_API} the chart renders no {sorted(operator_kinds - with_api)}"
-        )
-    print(f"ok: ServiceMonitor and PrometheusRule render only when {MONITORING_API} is served")
+    for api, api_kinds in guarded.items():
+        if without & api_kinds:
+            raise CheckFailed(f"without {api} the chart still renders {sorted(without & api_kinds)}")
+        rendered = kinds(documents(render(chart, inputs, kube_version=kube, api_versions=[api])))
+        if not api_kinds <= rendered:
+            raise CheckFailed(f"with {api} the chart renders no {sorted(api_kinds - rendered)}")
+        others = set().union(*(k for a, k in guarded.items() if a != api))
+        if rendered & others:
+            raise CheckFailed(f"with only {api} the chart renders {sorted(rendered & others)}")
+        print(f"ok: {', '.join(sorted(api_kinds))} appear only when {api} is served")
 
 
 def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
@@ -265,6 +270,9 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
         "HorizontalPodAutoscaler",
         "NetworkPolicy",
         "Job",
+        "Certificate",
+        "ServiceMonitor",
+        "PrometheusRule",
     }
     missing = expected - kinds(objects)
     if missing:
@@ -375,13 +383,13 @@ def main(argv: list[str]) -> int:
         with helm.Chart.load(chart_dir) as chart:
             check_schema(chart, inputs)
             check_template_guards(chart, inputs)
-            check_monitoring_guard(chart, inputs)
+            check_api_guards(chart, inputs)
             chart.validate_schema(merge(chart.values, prod_inputs))
             print("ok: values-prod.yaml with the deployment inputs matches the schema")
             for name, values in (("default", inputs), ("prod", prod_inputs)):
                 check_lint(chart_dir, name, values)
                 manifests = render(
-                    chart, values, kube_version=KUBE_VERSIONS[-1], api_versions=[MONITORING_API]
+                    chart, values, kube_version=KUBE_VERSIONS[-1], api_versions=OPTIONAL_APIS
                 )
                 objects = write_case(output_dir, name, manifests)
                 check_objects(name, objects)

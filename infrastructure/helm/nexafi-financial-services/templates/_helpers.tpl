@@ -167,6 +167,10 @@ nothing. Call with (dict "root" $ "service" $service).
 {{- if ge (int $s.preStopSleepSeconds) (int $s.terminationGracePeriodSeconds) }}
 {{- fail (printf "%s: preStopSleepSeconds (%v) must be below terminationGracePeriodSeconds (%v), or the pod is killed before it can drain" $where $s.preStopSleepSeconds $s.terminationGracePeriodSeconds) }}
 {{- end }}
+{{- $root := .root }}
+{{- if and $root.Values.certificate.create (ge (int (trimSuffix "h" $root.Values.certificate.renewBefore)) (int (trimSuffix "h" $root.Values.certificate.duration))) }}
+{{- fail (printf "certificate.renewBefore (%s) must be shorter than certificate.duration (%s)" $root.Values.certificate.renewBefore $root.Values.certificate.duration) }}
+{{- end }}
 {{- if ne (toString $s.resources.limits.memory) (toString $s.resources.requests.memory) }}
 {{- fail (printf "%s: resources.limits.memory (%v) must equal resources.requests.memory (%v), so a pod never uses memory the scheduler did not reserve" $where $s.resources.limits.memory $s.resources.requests.memory) }}
 {{- end }}
