@@ -46,7 +46,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-Labels that select the release's pods. They never change after install, because a
+Labels that select the release's pods. They must not change after install, because a
 Deployment's selector is immutable.
 */}}
 {{- define "nexafi.selectorLabels" -}}
