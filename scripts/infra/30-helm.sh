@@ -15,8 +15,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools="${NEXAFI_TOOLS_BIN:?set NEXAFI_TOOLS_BIN to the directory of the pinned peer tools}"
 chart=infrastructure/helm/nexafi-financial-services
-# Both ends of the kubeVersion range in Chart.yaml.
-kube_versions=(1.30.0 1.35.0)
 
 for tool in python kubernetes-validate checkov; do
   if [ ! -x "$tools/$tool" ]; then
@@ -38,6 +36,8 @@ trap 'rm -rf "$rendered"' EXIT
 
 echo "helm: schema, template guards, lint and render of $chart"
 "$tools/python" scripts/infra/helm_chart.py "$chart" "$rendered"
+# Both ends of the kubeVersion range in Chart.yaml, as helm_chart.py read them.
+mapfile -t kube_versions <"$rendered/kube-versions"
 
 for case_dir in "$rendered"/default "$rendered"/prod; do
   case_name=$(basename "$case_dir")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,8 @@ MONITORING_API = "monitoring.coreos.com/v1"
 CERT_MANAGER_API = "cert-manager.io/v1"
 # The optional APIs the chart uses, as a cluster with both operators serves them.
 OPTIONAL_APIS = [MONITORING_API, CERT_MANAGER_API]
-# Oldest and newest Kubernetes minor of the chart's kubeVersion range.
-KUBE_VERSIONS = ("v1.30.0", "v1.35.0")
+# Form of Chart.yaml kubeVersion that kube_versions() understands.
+KUBE_RANGE = re.compile(r"^>=\s*1\.(\d+)\.0-0\s+<\s*1\.(\d+)\.0-0$")
 
 # Deployment inputs that the chart has no default for (image registry and digest), read
 # from the chart's ci/test-values.yaml, which explains why they cannot be mistaken for a
@@ -40,6 +41,20 @@ CI_VALUES = Path("ci") / "test-values.yaml"
 
 class CheckFailed(Exception):
     """A check of the chart did not hold; the message names the check and the reason."""
+
+
+def kube_versions(constraint: str) -> tuple[str, str]:
+    """Return the oldest and newest Kubernetes release inside Chart.yaml's kubeVersion."""
+    match = KUBE_RANGE.match(constraint.strip())
+    if match is None:
+        raise CheckFailed(
+            f"Chart.yaml kubeVersion {constraint!r} is not of the form "
+            "'>=1.A.0-0 <1.B.0-0' that the checks validate against"
+        )
+    oldest, first_unsupported = int(match[1]), int(match[2])
+    if first_unsupported <= oldest:
+        raise CheckFailed(f"Chart.yaml kubeVersion {constraint!r} admits no release")
+    return f"v1.{oldest}.0", f"v1.{first_unsupported - 1}.0"
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -106,9 +121,11 @@ def expect_failure(label: str, action: Any, fragment: str) -> None:
     raise CheckFailed(f"{label}: was accepted, but must be rejected")
 
 
-def check_lint(chart_dir: Path, name: str, values: dict[str, Any]) -> None:
+def check_lint(
+    chart_dir: Path, name: str, values: dict[str, Any], versions: tuple[str, str]
+) -> None:
     """Lint strictly for each supported Kubernetes version; info messages are allowed."""
-    for kube_version in KUBE_VERSIONS:
+    for kube_version in versions:
         report = helm.lint(
             chart_dir, values, strict=True, namespace=NAMESPACE, kube_version=kube_version
         )
@@ -122,7 +139,7 @@ def check_lint(chart_dir: Path, name: str, values: dict[str, Any]) -> None:
         print(f"ok: helm lint --strict ({name}, Kubernetes {kube_version}): {infos}")
 
 
-def check_schema(chart: helm.Chart, inputs: dict[str, Any]) -> None:
+def check_schema(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
     """Prove that values.schema.json rejects unknown keys and malformed values."""
     defaults = chart.values
     chart.validate_schema(merge(defaults, inputs))
@@ -193,14 +210,13 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any]) -> None:
     typo = merge(inputs, {"servics": {}})
     expect_failure(
         "render with an unknown key",
-        lambda: render(chart, typo, kube_version=KUBE_VERSIONS[-1], api_versions=[]),
+        lambda: render(chart, typo, kube_version=kube, api_versions=[]),
         "servics",
     )
 
 
-def check_template_guards(chart: helm.Chart, inputs: dict[str, Any]) -> None:
+def check_template_guards(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
     """Prove the template-level checks that compare values with each other."""
-    kube = KUBE_VERSIONS[-1]
     expect_failure(
         "render without image.registry and image.digest",
         lambda: render(chart, {}, kube_version=kube, api_versions=[]),
@@ -243,9 +259,8 @@ def check_template_guards(chart: helm.Chart, inputs: dict[str, Any]) -> None:
         )
 
 
-def check_api_guards(chart: helm.Chart, inputs: dict[str, Any]) -> None:
+def check_api_guards(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
     """Prove that operator objects render only when the cluster serves their API."""
-    kube = KUBE_VERSIONS[-1]
     guarded = {MONITORING_API: {"ServiceMonitor", "PrometheusRule"}, CERT_MANAGER_API: {"Certificate"}}
     without = kinds(documents(render(chart, inputs, kube_version=kube, api_versions=[])))
     for api, api_kinds in guarded.items():
@@ -381,15 +396,21 @@ def main(argv: list[str]) -> int:
 
     try:
         with helm.Chart.load(chart_dir) as chart:
-            check_schema(chart, inputs)
-            check_template_guards(chart, inputs)
-            check_api_guards(chart, inputs)
+            versions = kube_versions(chart.metadata.get("kubeVersion", ""))
+            (output_dir / "kube-versions").parent.mkdir(parents=True, exist_ok=True)
+            (output_dir / "kube-versions").write_text(
+                "".join(f"{v.removeprefix('v')}\n" for v in versions), encoding="utf-8"
+            )
+            newest = versions[-1]
+            check_schema(chart, inputs, newest)
+            check_template_guards(chart, inputs, newest)
+            check_api_guards(chart, inputs, newest)
             chart.validate_schema(merge(chart.values, prod_inputs))
             print("ok: values-prod.yaml with the deployment inputs matches the schema")
             for name, values in (("default", inputs), ("prod", prod_inputs)):
-                check_lint(chart_dir, name, values)
+                check_lint(chart_dir, name, values, versions)
                 manifests = render(
-                    chart, values, kube_version=KUBE_VERSIONS[-1], api_versions=OPTIONAL_APIS
+                    chart, values, kube_version=newest, api_versions=OPTIONAL_APIS
                 )
                 objects = write_case(output_dir, name, manifests)
                 check_objects(name, objects)
