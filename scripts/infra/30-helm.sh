@@ -2,10 +2,10 @@
 # Checks the Helm chart infrastructure/helm/nexafi-financial-services offline:
 #   1. helm_chart.py (Helm 4 library through helm-python-sdk): the values schema rejects
 #      unknown keys and bad values, the template guards stop bad renders, strict lint,
-#      and renders of the default and the production values into a temporary directory;
+#      and renders of the default, production and DR values into a temporary directory;
 #   2. kubernetes-validate --strict against both ends of the chart's kubeVersion range;
 #   3. Checkov --framework kubernetes on each render, which must fail no check;
-#   4. `nexafi validate` on both renders, since nexafi does not render charts itself yet;
+#   4. `nexafi validate` on every render, since nexafi does not render charts itself yet;
 #   5. promtool check rules and promtool test rules on the rendered alerts.
 #
 # Usage: NEXAFI_TOOLS_BIN=.venv/bin scripts/infra/30-helm.sh   (NEXAFI_TOOLS_BIN names the
@@ -39,7 +39,7 @@ echo "helm: schema, template guards, lint and render of $chart"
 # Both ends of the kubeVersion range in Chart.yaml, as helm_chart.py read them.
 mapfile -t kube_versions <"$rendered/kube-versions"
 
-for case_dir in "$rendered"/default "$rendered"/prod; do
+for case_dir in "$rendered"/default "$rendered"/prod "$rendered"/dr; do
   case_name=$(basename "$case_dir")
   for version in "${kube_versions[@]}"; do
     echo "kubernetes-validate --strict -k $version: $case_name render"
@@ -63,16 +63,16 @@ for case_dir in "$rendered"/default "$rendered"/prod; do
   fi
 done
 
-echo "nexafi validate: both renders"
+echo "nexafi validate: all renders"
 if ! report=$(cargo run --locked --quiet -p nexafi -- validate --color never \
-  "$rendered"/default "$rendered"/prod 2>&1); then
+  "$rendered"/default "$rendered"/prod "$rendered"/dr 2>&1); then
   printf '%s\n' "$report"
   echo "error: nexafi validate reported failures in the renders of $chart" >&2
   exit 1
 fi
 grep '^summary:' <<<"$report"
 
-echo "promtool: rules of both renders, unit tests of the default render"
-promtool check rules "$rendered"/rules/default.yaml "$rendered"/rules/prod.yaml
+echo "promtool: rules of all renders, unit tests of the default render"
+promtool check rules "$rendered"/rules/default.yaml "$rendered"/rules/prod.yaml "$rendered"/rules/dr.yaml
 cp "$chart"/alert-tests/default.test.yaml "$rendered"/rules/
 promtool test rules "$rendered"/rules/default.test.yaml

@@ -392,7 +392,10 @@ def main(argv: list[str]) -> int:
     print(f"helm-python-sdk {helm.__version__}, Helm SDK {helm.helm_sdk_version()}")
     inputs = helm.values_from_yaml((chart_dir / CI_VALUES).read_text("utf-8"))
     prod_values = helm.values_from_yaml((chart_dir / "values-prod.yaml").read_text("utf-8"))
+    dr_values = helm.values_from_yaml((chart_dir / "values-dr.yaml").read_text("utf-8"))
     prod_inputs = merge(prod_values, inputs)
+    # The DR region layers values-dr.yaml over values-prod.yaml, as its install command does.
+    dr_inputs = merge(merge(prod_values, dr_values), inputs)
 
     try:
         with helm.Chart.load(chart_dir) as chart:
@@ -405,9 +408,11 @@ def main(argv: list[str]) -> int:
             check_schema(chart, inputs, newest)
             check_template_guards(chart, inputs, newest)
             check_api_guards(chart, inputs, newest)
-            chart.validate_schema(merge(chart.values, prod_inputs))
-            print("ok: values-prod.yaml with the deployment inputs matches the schema")
-            for name, values in (("default", inputs), ("prod", prod_inputs)):
+            cases = (("default", inputs), ("prod", prod_inputs), ("dr", dr_inputs))
+            for name, values in cases[1:]:
+                chart.validate_schema(merge(chart.values, values))
+                print(f"ok: the {name} values with the deployment inputs match the schema")
+            for name, values in cases:
                 check_lint(chart_dir, name, values, versions)
                 manifests = render(
                     chart, values, kube_version=newest, api_versions=OPTIONAL_APIS
