@@ -2,7 +2,8 @@
 # Checks the Helm chart infrastructure/helm/nexafi-financial-services offline:
 #   1. helm_chart.py (Helm 4 library through helm-python-sdk): the values schema rejects
 #      unknown keys and bad values, the template guards stop bad renders, strict lint,
-#      and renders of the default, production and DR values into a temporary directory;
+#      renders of the default, production and DR values into a temporary directory, and
+#      a packaged archive without the CI-only files;
 #   2. kubernetes-validate --strict against both ends of the chart's kubeVersion range;
 #   3. Checkov --framework kubernetes on each render, which must fail no check;
 #   4. `nexafi validate` on every render, since nexafi does not render charts itself yet;

@@ -16,6 +16,7 @@ import copy
 import json
 import re
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -361,6 +362,20 @@ def check_network_policy(where: str, spec: dict[str, Any]) -> None:
                     raise CheckFailed(f"{where}: {direction} rule {index} allows {cidr}")
 
 
+def check_package(chart_dir: Path, output_dir: Path) -> None:
+    """Package the chart and require .helmignore to keep the CI-only files out."""
+    archive = Path(helm.package(chart_dir, destination=output_dir))
+    with tarfile.open(archive) as bundle:
+        members = {name.split("/", 1)[1] for name in bundle.getnames() if "/" in name}
+    for required in ("Chart.yaml", "values.schema.json", "templates/deployment.yaml"):
+        if required not in members:
+            raise CheckFailed(f"{archive.name} lacks {required}")
+    leaked = sorted(m for m in members if m.startswith(("ci/", "alert-tests/")))
+    if leaked:
+        raise CheckFailed(f"{archive.name} contains CI-only files {leaked}; list them in .helmignore")
+    print(f"ok: {archive.name} packages {len(members)} files and no CI-only file")
+
+
 def write_case(output_dir: Path, name: str, manifests: dict[str, str]) -> list[dict[str, Any]]:
     """Write the rendered objects of one case and its alerting rules as plain files."""
     objects = documents(manifests)
@@ -419,6 +434,7 @@ def main(argv: list[str]) -> int:
                 )
                 objects = write_case(output_dir, name, manifests)
                 check_objects(name, objects)
+            check_package(chart_dir, output_dir)
     except CheckFailed as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1
