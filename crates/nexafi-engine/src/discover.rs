@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
+use nexafi_iac::kustomize;
 
 use crate::EngineError;
 
@@ -19,6 +20,8 @@ pub struct Inputs {
     pub dockerfiles: Vec<PathBuf>,
     /// Directories holding a `Chart.yaml`: their templates are not plain YAML.
     pub helm_charts: Vec<PathBuf>,
+    /// Directories holding a kustomization file: Kustomize overlays and bases.
+    pub kustomizations: Vec<PathBuf>,
 }
 
 impl Inputs {
@@ -62,7 +65,11 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Dockerfile);
     }
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+    if lower.ends_with(".yaml")
+        || lower.ends_with(".yml")
+        || lower.ends_with(".json")
+        || name == "Kustomization"
+    {
         return Some(FileKind::Manifest);
     }
     None
@@ -142,7 +149,23 @@ pub fn discover(paths: &[PathBuf], excludes: &[String]) -> Result<Inputs, Engine
     inputs.dockerfiles.dedup();
     inputs.helm_charts.sort();
     inputs.helm_charts.dedup();
+    inputs.kustomizations = kustomization_dirs(&inputs.manifests);
     Ok(inputs)
+}
+
+/// Returns the directories of the kustomization files among `manifests`, sorted.
+fn kustomization_dirs(manifests: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = manifests
+        .iter()
+        .filter(|path| kustomize::is_kustomization_file(path))
+        .map(|path| match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 fn add(inputs: &mut Inputs, path: PathBuf, kind: FileKind) {
@@ -242,6 +265,28 @@ mod tests {
         let inputs = discover(&[dir.path().to_path_buf()], &[]).unwrap();
         assert_eq!(inputs.helm_charts, vec![dir.path().join("chart")]);
         assert_eq!(inputs.manifests, vec![dir.path().join("plain.yaml")]);
+    }
+
+    #[test]
+    fn discover_finds_kustomizations() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "base/kustomization.yaml",
+            "resources: [app.yaml]\n",
+        );
+        write(dir.path(), "base/app.yaml", "kind: Pod\n");
+        write(dir.path(), "prod/Kustomization", "resources: [../base]\n");
+        let inputs = discover(&[dir.path().to_path_buf()], &[]).unwrap();
+        assert_eq!(
+            inputs.kustomizations,
+            vec![dir.path().join("base"), dir.path().join("prod")]
+        );
+        assert!(
+            inputs
+                .manifests
+                .contains(&dir.path().join("prod/Kustomization"))
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use nexafi_checks::Check;
+use nexafi_iac::kustomize;
 use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, kubernetes, terraform};
 use nexafi_model::{
     Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap, Span,
@@ -66,6 +67,7 @@ pub struct ScanOutput {
 pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let inputs = discover(&options.paths, &options.excludes)?;
+    let (inputs, overlays) = plan_overlays(inputs);
     tracing::debug!(
         terraform_dirs = inputs.terraform_dirs.len(),
         manifests = inputs.manifests.len(),
@@ -82,6 +84,8 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
 
     let sources = SourceMap::new();
     let loaded = load(&inputs, &options.terraform, &sources);
+    let diagnostics = loaded.diagnostics;
+    let loaded = with_overlays(&overlays, &sources, diagnostics, loaded.resources);
     let diagnostics = loaded.diagnostics;
     let model = Model::new(sources, loaded.resources);
 
@@ -196,6 +200,40 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
     let mut loaded = Loaded::default();
     for result in results {
         loaded.extend(result);
+    }
+    loaded
+}
+
+/// Plans the Kustomize overlays and drops the files they consume from the raw manifests,
+/// so a base is checked as its overlays build it and a patch is never read as a whole
+/// object.
+fn plan_overlays(mut inputs: Inputs) -> (Inputs, kustomize::Plan) {
+    let plan = kustomize::plan(&inputs.kustomizations);
+    inputs.manifests.retain(|path| !plan.consumes(path));
+    tracing::debug!(overlays = plan.leaves.len(), "planned Kustomize overlays");
+    (inputs, plan)
+}
+
+/// Builds every leaf overlay in parallel and adds its objects and diagnostics to those
+/// of the other inputs.
+fn with_overlays(
+    plan: &kustomize::Plan,
+    sources: &SourceMap,
+    diagnostics: Vec<Diagnostic>,
+    resources: Vec<Resource>,
+) -> Loaded {
+    let builder = kustomize::Builder::new(sources);
+    let built: Vec<Loaded> = plan
+        .leaves
+        .par_iter()
+        .map(|dir| builder.build(dir))
+        .collect();
+    let mut loaded = Loaded {
+        resources,
+        diagnostics,
+    };
+    for overlay in built {
+        loaded.extend(overlay);
     }
     loaded
 }

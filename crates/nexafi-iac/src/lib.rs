@@ -10,6 +10,7 @@ use nexafi_model::{Resource, Span};
 
 pub mod dockerfile;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod terraform;
 
 /// Resources and diagnostics returned by a loader.
