@@ -4,9 +4,11 @@
 use std::path::{Component, Path, PathBuf};
 
 /// Removes `.` components and folds `dir/..` pairs without touching the file system, so
-/// `overlays/prod/../../base` and `base` compare equal. Leading `..` components stay.
+/// `overlays/prod/../../base` becomes `base`. Leading `..` components stay, and so does a
+/// leading `./`, so paths read the way discovery shows the other files of a scan.
 pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut parts: Vec<Component<'_>> = Vec::new();
+    let leading_dot = path.components().next() == Some(Component::CurDir);
     for component in path.components() {
         match component {
             Component::CurDir => {}
@@ -23,14 +25,26 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     if parts.is_empty() {
         return PathBuf::from(".");
     }
+    if leading_dot && matches!(parts.first(), Some(Component::Normal(_))) {
+        parts.insert(0, Component::CurDir);
+    }
     parts.iter().collect()
+}
+
+/// Returns the form of a path used to compare files: normalised, without a leading `./`.
+pub(crate) fn file_key(path: &Path) -> PathBuf {
+    let normal = normalize(path);
+    match normal.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest.to_path_buf(),
+        _ => normal,
+    }
 }
 
 /// Returns true when `path` lies in or below `root`, after normalising both. kustomize
 /// loads files only from there unless run with `--load-restrictor LoadRestrictionsNone`.
 pub(crate) fn is_within(root: &Path, path: &Path) -> bool {
-    let root = normalize(root);
-    let path = normalize(path);
+    let root = file_key(root);
+    let path = file_key(path);
     root == Path::new(".") && !path.starts_with("..") && !path.is_absolute()
         || path.starts_with(&root)
 }
@@ -66,6 +80,14 @@ mod tests {
         );
         assert_eq!(normalize(Path::new("../base")), PathBuf::from("../base"));
         assert_eq!(normalize(Path::new("./")), PathBuf::from("."));
+        assert_eq!(
+            normalize(Path::new("./overlays/prod/../../base")),
+            PathBuf::from("./base")
+        );
+        assert_eq!(
+            file_key(Path::new("./base/a.yaml")),
+            PathBuf::from("base/a.yaml")
+        );
     }
 
     #[test]

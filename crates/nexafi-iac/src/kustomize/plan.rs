@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use nexafi_model::{FileId, Node};
 
-use super::paths::{looks_remote, normalize};
+use super::paths::{file_key, looks_remote, normalize};
 use super::{is_kustomization_file, kustomization_file};
 use crate::kubernetes::yaml;
 
@@ -18,7 +18,8 @@ use crate::kubernetes::yaml;
 pub struct Plan {
     /// Overlays that no other overlay includes, in path order: each is built once.
     pub leaves: Vec<PathBuf>,
-    /// Normalised paths of every kustomization file and every file an overlay lists.
+    /// Comparison keys ([`file_key`]) of every kustomization file and every file an
+    /// overlay lists.
     consumed: HashSet<PathBuf>,
 }
 
@@ -26,7 +27,7 @@ impl Plan {
     /// Returns true when an overlay reads `path`, so it must not be scanned as a raw
     /// manifest.
     pub fn consumes(&self, path: &Path) -> bool {
-        is_kustomization_file(path) || self.consumed.contains(&normalize(path))
+        is_kustomization_file(path) || self.consumed.contains(&file_key(path))
     }
 }
 
@@ -56,9 +57,9 @@ pub fn plan(dirs: &[PathBuf]) -> Plan {
     let mut consumed = HashSet::new();
     for (dir, listing) in &listings {
         if let Some(file) = kustomization_file(dir) {
-            consumed.insert(normalize(&file));
+            consumed.insert(file_key(&file));
         }
-        consumed.extend(listing.files.iter().cloned());
+        consumed.extend(listing.files.iter().map(|file| file_key(file)));
     }
 
     let reach: BTreeMap<&PathBuf, BTreeSet<PathBuf>> = listings
