@@ -9,7 +9,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 
-# The EKS minor version the manifests target; it must match the
+# The EKS minor version the manifests target. It must match the
 # pod-security.kubernetes.io/*-version labels of the namespaces.
 kubernetes_version=1.34
 k8s=infrastructure/kubernetes
@@ -18,7 +18,7 @@ tools="${NEXAFI_TOOLS_BIN:-$PWD/.venv/bin}"
 python="$tools/python"
 
 # Custom resources whose schemas kubernetes-validate does not bundle. Their built-in
-# fields (metadata) are not validated either; any other kind without a schema, such as a
+# fields (metadata) are not validated either. Any other kind without a schema, such as a
 # misspelt built-in kind, fails the run.
 allowed_custom_kinds=(
   "cert-manager.io/v1 Certificate"
