@@ -50,12 +50,14 @@ step "yamllint on infrastructure/ (config infrastructure/.yamllint.yaml)"
 echo "yamllint: no problems"
 
 # Every YAML file under kubernetes/ is a manifest except the Prometheus and Alertmanager
-# sources, the chart values and the image list, which the later steps check.
+# sources, the chart values, the image list and the admission policy cases, which the
+# later steps check.
 mapfile -t manifests < <(
   find "$k8s" -name '*.yaml' \
     -not -path "$monitoring/rules/*" \
     -not -path "$monitoring/tests/*" \
     -not -path "$monitoring/alertmanager/*" \
+    -not -path "$k8s/security/tests/*" \
     -not -name 'kube-prometheus-stack-values.yaml' \
     -not -path "$k8s/images.yaml" | sort
 )
@@ -86,6 +88,12 @@ sed 's/^/  /' <<<"$unvalidated"
 
 step "Checkov --framework kubernetes (offline)"
 "$tools/checkov" --quiet --compact --skip-download --framework kubernetes -d "$k8s"
+
+step "admission policies against their cases (cel-python)"
+"$python" -c 'import celpy' 2>/dev/null ||
+  fail "cel-python is missing from $tools; install cel-python==0.5.0 (scripts/requirements-test.txt)"
+"$python" "$k8s/security/tests/admission_policies.py" \
+  "$k8s/security/admission-policies.yaml" "$k8s/security/tests/admission-policies.cases.yaml"
 
 step "every container without an image has an entry in images.yaml"
 "$python" - "$k8s/images.yaml" "${manifests[@]}" <<'EOF'
