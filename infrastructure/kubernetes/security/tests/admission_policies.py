@@ -1,9 +1,9 @@
 """Evaluate the ValidatingAdmissionPolicies of security/ against the pods of a case file.
 
-For every case the script applies each policy whose binding selects the case's namespace,
-evaluates the policy's variables and validations with cel-python (CEL as the API server
-evaluates it, with RE2 regular expressions), and compares the policies that deny the pod
-with the expected ones.
+For every case the script applies each policy whose binding selects the case's namespace.
+It evaluates the policy's variables and validations with cel-python, a CEL implementation
+that uses RE2 regular expressions like the API server. Then it compares the policies that
+deny the pod with the expected ones.
 
 Usage: python admission_policies.py POLICIES.yaml CASES.yaml
 Exit status: 0 when every case matches, 1 otherwise.
@@ -44,7 +44,7 @@ def compile_expression(environment, source, where):
 
 
 def denials(environment, policies, bindings, namespace, pod):
-    """Return the names of the policies that deny pod in namespace, with their messages."""
+    """Return a map from each policy that denies pod in namespace to its message."""
     namespace_object = {"metadata": namespace}
     labels = dict(namespace.get("labels") or {})
     labels["kubernetes.io/metadata.name"] = namespace["name"]
