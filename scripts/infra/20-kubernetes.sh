@@ -159,8 +159,17 @@ promtool test rules "$monitoring"/tests/*.test.yaml
 step "every alert has a unit test"
 "$python" - "$monitoring" <<'EOF'
 import glob
+import re
 import sys
 import yaml
+
+UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def seconds(duration):
+    """Return the seconds of a Prometheus duration such as 1h30m."""
+    return sum(int(n) * UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)([dhms])", duration))
+
 
 root = sys.argv[1]
 alerts = {
@@ -170,19 +179,29 @@ alerts = {
     for rule in group["rules"]
     if "alert" in rule
 }
-tested = {
-    case["alertname"]
-    for path in glob.glob(f"{root}/tests/*.test.yaml")
-    for test in yaml.safe_load(open(path))["tests"]
-    for case in test.get("alert_rule_test") or []
-    if case.get("exp_alerts")
-}
-missing = sorted(alerts - tested)
-for name in missing:
-    print(f"error: alert {name} has no test case that expects it to fire", file=sys.stderr)
-if missing:
+# For each alert, the (test, time) pairs where it must fire and where it must not.
+firing, quiet = {}, {}
+for path in glob.glob(f"{root}/tests/*.test.yaml"):
+    for test in yaml.safe_load(open(path))["tests"]:
+        for case in test.get("alert_rule_test") or []:
+            target = firing if case.get("exp_alerts") else quiet
+            target.setdefault(case["alertname"], []).append((test["name"], seconds(case["eval_time"])))
+
+problems = []
+for name in sorted(alerts):
+    if name not in firing:
+        problems.append(f"alert {name} has no test case that expects it to fire")
+    elif not any(
+        quiet_test == fire_test and quiet_time < fire_time
+        for fire_test, fire_time in firing[name]
+        for quiet_test, quiet_time in quiet.get(name, [])
+    ):
+        problems.append(f"alert {name} has no quiet evaluation before it fires in the same test")
+for problem in problems:
+    print(f"error: {problem}", file=sys.stderr)
+if problems:
     sys.exit(1)
-print(f"{len(alerts)} alerts, each with a firing test case")
+print(f"{len(alerts)} alerts, each quiet first and then firing in a test")
 EOF
 
 step "dashboard queries parse"
