@@ -15,6 +15,7 @@ use nexafi_model::{
 use rayon::prelude::*;
 
 pub mod discover;
+mod provenance;
 
 pub use discover::{Inputs, discover};
 
@@ -58,6 +59,7 @@ pub struct ScanOutput {
 
 /// Runs a whole scan.
 pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
+    let started_at = jiff::Timestamp::now().round(jiff::Unit::Second).ok();
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let inputs = discover(&options.paths, &options.excludes)?;
     tracing::debug!(
@@ -113,9 +115,9 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
             resources: model.resources.len(),
             checks: checks.len(),
             severity_threshold: options.severity_threshold,
-            commit: None,
-            started_at: None,
-            check_catalog_digest: None,
+            commit: provenance::git_commit(&options.paths),
+            started_at: started_at.map(|timestamp| timestamp.to_string()),
+            check_catalog_digest: Some(provenance::check_catalog_digest(&checks)),
         },
         summary: Summary::count(&findings),
         findings,
