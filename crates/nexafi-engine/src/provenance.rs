@@ -27,7 +27,7 @@ pub fn git_commit(paths: &[PathBuf]) -> Option<String> {
     {
         Ok(output) => output,
         Err(error) => {
-            tracing::debug!(%error, "cannot run git; the report has no commit");
+            tracing::debug!(%error, "failed to run git, so the report has no commit");
             return None;
         }
     };
