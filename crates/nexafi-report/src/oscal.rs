@@ -1,4 +1,4 @@
-//! The OSCAL 1.1.1 assessment-results report, for auditors' GRC tools.
+//! The OSCAL 1.1.2 assessment-results report, for auditors' GRC tools.
 //!
 //! The document has one result. Its reviewed controls are every control of the reported
 //! frameworks. Each finding of the scan becomes an observation (the evidence: check,
@@ -26,7 +26,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// OSCAL release whose assessment-results schema the output follows.
-pub const OSCAL_VERSION: &str = "1.1.1";
+pub const OSCAL_VERSION: &str = "1.1.2";
 /// Namespace of the properties nexafi defines; OSCAL requires one for names outside its own.
 const NAMESPACE: &str = "urn:nexafi:oscal";
 

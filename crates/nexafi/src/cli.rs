@@ -154,7 +154,7 @@ pub enum ReportFormat {
     Sarif,
     /// JUnit XML: a test case per check and resource, for CI test views.
     Junit,
-    /// OSCAL 1.1.1 assessment results JSON, for GRC tools and auditors.
+    /// OSCAL 1.1.2 assessment results JSON, for GRC tools and auditors.
     Oscal,
     /// Markdown, for pull request comments and job summaries.
     Markdown,
