@@ -260,7 +260,7 @@ fn write_waivers(out: &mut String, result: &ScanResult) {
     }
 
     if !waived.is_empty() {
-        let _ = writeln!(out, "### Waived findings\n");
+        let _ = writeln!(out, "### Findings with a waiver\n");
         let _ = writeln!(out, "| check | location | resource | verdict | reason |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         let mut sorted = waived;
