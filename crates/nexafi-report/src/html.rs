@@ -184,13 +184,15 @@ fn write_frameworks(page: &mut String, frameworks: &[FrameworkResult]) {
 /// Draws one stacked bar per framework: its controls split by status, scaled to the
 /// framework's control count, with the score and coverage beside it.
 fn write_chart(page: &mut String, frameworks: &[FrameworkResult]) {
-    const LABEL_WIDTH: f64 = 150.0;
-    const BAR_WIDTH: f64 = 420.0;
+    const LABEL_WIDTH: f64 = 200.0;
+    const BAR_WIDTH: f64 = 440.0;
     const ROW_HEIGHT: f64 = 30.0;
+    // Characters of a framework name that fit beside the bar; the full name is the tooltip.
+    const LABEL_CHARS: usize = 24;
     let height = ROW_HEIGHT * frameworks.len() as f64 + 30.0;
     let _ = writeln!(
         page,
-        "<svg class=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 760 {height}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">\n<title id=\"chart-title\">Controls per framework by status</title>"
+        "<svg class=\"chart\" role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 900 {height}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\">\n<title id=\"chart-title\">Controls per framework by status</title>"
     );
     let colors = [
         ("satisfied", "#1a7f37"),
@@ -207,10 +209,17 @@ fn write_chart(page: &mut String, frameworks: &[FrameworkResult]) {
             framework.manual,
         ];
         let total: usize = counts.iter().sum();
+        let label: String = if framework.name.chars().count() > LABEL_CHARS {
+            let cut: String = framework.name.chars().take(LABEL_CHARS - 1).collect();
+            format!("{}…", cut.trim_end())
+        } else {
+            framework.name.clone()
+        };
         let _ = writeln!(
             page,
-            "<text x=\"0\" y=\"{:.1}\">{}</text>",
+            "<text x=\"0\" y=\"{:.1}\">{}<title>{}</title></text>",
             y + 18.0,
+            escape(&label),
             escape(&framework.name)
         );
         let mut x = LABEL_WIDTH;

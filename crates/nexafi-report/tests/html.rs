@@ -22,7 +22,10 @@ fn html_snapshot() {
 #[test]
 fn scanned_text_is_escaped() {
     let page = rendered();
-    assert!(page.contains("&lt;eBPF&gt;"), "the waiver reason is missing");
+    assert!(
+        page.contains("&lt;eBPF&gt;"),
+        "the waiver reason is missing"
+    );
     assert!(!page.contains("<eBPF>"), "the waiver reason is not escaped");
     assert!(page.contains("acknowledgements &amp; training"));
 }
@@ -32,7 +35,14 @@ fn page_loads_nothing() {
     let page = rendered();
     assert!(page.contains("Content-Security-Policy"));
     assert!(page.contains("default-src 'none'"));
-    for needle in [" src=", "<link", "@import", "url(", "fetch(", "XMLHttpRequest"] {
+    for needle in [
+        " src=",
+        "<link",
+        "@import",
+        "url(",
+        "fetch(",
+        "XMLHttpRequest",
+    ] {
         assert!(!page.contains(needle), "the page contains {needle:?}");
     }
 }
@@ -119,13 +129,25 @@ fn chromium_shows_control_detail() {
     let (dom, log) = open_in_chromium("control-pci_dss-3.7.4");
 
     // Chromium logs every console message, errors included, as a CONSOLE line.
-    let console: Vec<&str> = log.lines().filter(|line| line.contains("CONSOLE")).collect();
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("CONSOLE"))
+        .collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
 
-    assert!(dom.contains("data-ready=\"true\""), "the script did not finish");
+    assert!(
+        dom.contains("data-ready=\"true\""),
+        "the script did not finish"
+    );
     assert!(dom.contains("<table id=\"score-table\">"), "no score table");
-    assert!(dom.contains("<td class=\"number\">33.3%</td>"), "no PCI DSS score");
-    assert!(dom.contains("6 of 6 controls shown"), "the filter did not run");
+    assert!(
+        dom.contains("<td class=\"number\">33.3%</td>"),
+        "no PCI DSS score"
+    );
+    assert!(
+        dom.contains("6 of 6 controls shown"),
+        "the filter did not run"
+    );
 
     let Some(start) = dom.find("id=\"control-pci_dss-3.7.4\"") else {
         panic!("no detail element for PCI DSS 3.7.4");

@@ -30,7 +30,10 @@ fn case(report: &Report, check: &str, name: &str) -> TestCase {
 fn message(status: &TestCaseStatus) -> String {
     match status {
         TestCaseStatus::NonSuccess { message, .. } | TestCaseStatus::Skipped { message, .. } => {
-            message.as_ref().map(|text| text.as_str().to_owned()).unwrap_or_default()
+            message
+                .as_ref()
+                .map(|text| text.as_str().to_owned())
+                .unwrap_or_default()
         }
         TestCaseStatus::Success { .. } => String::new(),
     }
