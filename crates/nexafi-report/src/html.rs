@@ -1,9 +1,9 @@
 //! The HTML report: one self-contained page for auditors.
 //!
-//! The page shows the scan's inputs, a score and coverage chart per framework, every
-//! control with its status and, on expanding it, the checks and findings behind it, the
-//! failing findings, the waivers (expired and unused ones too) and the manual controls with
-//! their attestations. Styles and the script are inlined and a Content-Security-Policy
+//! The page shows the scan's inputs and a score and coverage chart per framework. It lists
+//! every control with its status, and expanding a control shows the checks and findings
+//! behind it. Then come the failing findings, the waivers (expired and unused ones too)
+//! and the manual controls with their attestations. Styles and the script are inlined and a Content-Security-Policy
 //! forbids loading anything, so the file opens offline and cannot send data anywhere.
 //! Every text that comes from scanned files, configuration or the catalog is escaped.
 
@@ -81,6 +81,7 @@ fn write_header(page: &mut String, result: &ScanResult) {
         "</header>\n<section id=\"inputs\">\n<h2>Scan inputs</h2>"
     );
     let _ = writeln!(page, "<table>");
+
     let paths: Vec<String> = inputs
         .paths
         .iter()
@@ -200,6 +201,7 @@ fn write_chart(page: &mut String, frameworks: &[FrameworkResult]) {
         ("not assessed", "#9a6700"),
         ("manual", "#6e7781"),
     ];
+
     for (row_index, framework) in frameworks.iter().enumerate() {
         let y = ROW_HEIGHT * row_index as f64;
         let counts = [
@@ -247,6 +249,7 @@ fn write_chart(page: &mut String, frameworks: &[FrameworkResult]) {
             framework.coverage
         );
     }
+
     let legend_y = ROW_HEIGHT * frameworks.len() as f64 + 14.0;
     let mut x = LABEL_WIDTH;
     for (label, color) in colors {

@@ -41,8 +41,8 @@ pub fn render_junit(result: &ScanResult) -> String {
 
     let mut text = match report.to_string() {
         Ok(text) => text,
-        // Every string passes through quick-junit's escaping, so writing to memory cannot
-        // fail. The fallback keeps the output well-formed XML.
+        // quick-junit escapes every string and writes to memory here, so no error is
+        // expected. The fallback still keeps the output well-formed XML.
         Err(error) => format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nexafi validate\" tests=\"0\" failures=\"0\" errors=\"1\"><!-- failed to write the report: {} --></testsuites>",
             error.to_string().replace("--", "- -")
@@ -54,7 +54,7 @@ pub fn render_junit(result: &ScanResult) -> String {
     text
 }
 
-/// The resource address, or the file for a finding about a whole input.
+/// Returns the resource address, or the file for a finding about a whole input.
 fn test_case_name(finding: &Finding) -> &str {
     if finding.resource.is_empty() {
         &finding.file
@@ -128,7 +128,7 @@ fn test_case(check_id: &str, name: &str, findings: &[&Finding]) -> TestCase {
     case
 }
 
-/// One line per finding for the `message` attribute: the reason for a waived finding,
+/// Returns one line per finding for the `message` attribute: the reason for a waived finding,
 /// the finding's message otherwise.
 fn summary_line(finding: &Finding) -> String {
     match (&finding.suppression, finding.verdict) {
@@ -142,7 +142,7 @@ fn summary_line(finding: &Finding) -> String {
     }
 }
 
-/// Everything about one finding, for the text of the failure or skip element.
+/// Describes everything about one finding, for the text of the failure or skip element.
 fn detail(finding: &Finding) -> String {
     let mut lines = vec![
         format!(

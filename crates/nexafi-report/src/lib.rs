@@ -30,8 +30,8 @@ pub use sarif::render_sarif;
 
 /// Serializes a report document as pretty-printed JSON ending with a newline.
 ///
-/// The report types have string map keys and no floats that could be non-finite, so
-/// serialization cannot fail. The fallback still writes a valid JSON object naming the
+/// The report types have only string map keys, and serde_json writes non-finite floats as
+/// null, so no error is expected. The fallback still writes a valid JSON object naming the
 /// error.
 fn to_pretty_json(document: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(document).unwrap_or_else(|error| {

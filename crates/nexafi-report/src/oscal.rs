@@ -183,7 +183,7 @@ struct Prop {
 }
 
 impl Prop {
-    /// A property that nexafi defines, in its own namespace.
+    /// Creates a property that nexafi defines, in its own namespace.
     fn own(name: &str, value: impl Into<String>) -> Self {
         Self {
             name: name.to_owned(),
@@ -373,7 +373,7 @@ fn reviewed_controls(
         .collect::<Vec<_>>();
     let control_selections = if control_selections.is_empty() {
         // The schema needs at least one selection. With no framework there is nothing to
-        // list, and an empty include list says so.
+        // list, and an empty include list shows that.
         vec![ControlSelection {
             description: "No framework was selected.".to_owned(),
             props: Vec::new(),
@@ -439,7 +439,7 @@ fn observation(finding: &Finding, position: usize, uuids: &Uuids, start: &str) -
     }
 }
 
-/// The resource address, or the file for a finding about a whole input.
+/// Returns the resource address, or the file for a finding about a whole input.
 fn subject(finding: &Finding) -> &str {
     if finding.resource.is_empty() {
         &finding.file
@@ -448,7 +448,7 @@ fn subject(finding: &Finding) -> &str {
     }
 }
 
-/// A relative URI reference to the file and line, in the `#L<line>` form code hosts use.
+/// Returns a relative URI reference to the file and line, in the `#L<line>` form code hosts use.
 fn evidence_href(finding: &Finding) -> String {
     let mut path = finding.file.replace('\\', "/");
     while let Some(rest) = path.strip_prefix("./") {
@@ -666,7 +666,7 @@ pub(crate) fn control_token(framework: &str, control: &str) -> String {
             ')' => continue,
             other => token_char(other),
         };
-        // `32(1)(a)` would otherwise give `32.1..a`-style runs after `)(`.
+        // A `.` before `(`, as in `1.(a)`, would otherwise give `1..a`.
         if mapped == '.' && previous_dot {
             continue;
         }

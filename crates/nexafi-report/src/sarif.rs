@@ -1,6 +1,6 @@
 //! The SARIF 2.1.0 report, for GitHub code scanning and other SARIF viewers.
 //!
-//! One run holds every check as a rule, with its documentation as help text, and one result
+//! One run contains every check as a rule, with its documentation as help text, and one result
 //! per failing, unknown, waived or unloadable finding. Passing findings are left out because
 //! code scanning lists every result as an alert. The fields follow the SARIF 2.1.0 schema
 //! in `tests/schemas/` and the limits GitHub documents for uploads: at most 25,000
@@ -229,8 +229,8 @@ struct ResultProperties {
 
 /// Renders the scan result as a SARIF 2.1.0 log, pretty-printed and ending with a newline.
 ///
-/// `checks` supplies the rule metadata, usually every built-in check; a finding whose check
-/// is not among them (an input that failed to load) gets a rule built from the finding.
+/// `checks` supplies the rule metadata, usually every built-in check. A finding whose check
+/// is not among them, such as an input that failed to load, gets a rule built from itself.
 /// Results are sorted by file, line and column.
 pub fn render_sarif(result: &ScanResult, checks: &[CheckMeta]) -> String {
     let (rules, rule_index) = rules(result, checks);
@@ -628,7 +628,7 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// The severity GitHub shows for rules that are not security rules.
+/// Returns the severity GitHub shows for rules that are not security rules.
 fn problem_severity(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
@@ -637,7 +637,7 @@ fn problem_severity(severity: Severity) -> &'static str {
     }
 }
 
-/// A CVSS-like score as a string. GitHub shows 9.0 and above as critical, 7.0 to 8.9 as
+/// Returns a CVSS-like score as a string. GitHub shows 9.0 and above as critical, 7.0 to 8.9 as
 /// high, 4.0 to 6.9 as medium and 0.1 to 3.9 as low.
 fn security_severity(severity: Severity) -> &'static str {
     match severity {
@@ -682,7 +682,8 @@ mod tests {
             (Severity::Low, 0.1, 3.9),
         ] {
             let score: f64 = security_severity(severity).parse().unwrap_or(-1.0);
-            assert!(score >= low && score <= high, "{severity}: {score}");
+            assert!(score >= low, "{severity}: {score}");
+            assert!(score <= high, "{severity}: {score}");
         }
     }
 }

@@ -62,8 +62,8 @@ pub struct ValidateArgs {
     pub format: Vec<ReportFormat>,
 
     /// Write the report to FILE instead of standard output ("-" is standard output);
-    /// repeatable. The first --output goes with the first --format, the second with the
-    /// second, and so on; formats without one go to standard output, which at most one may.
+    /// repeatable. The n-th --output goes with the n-th --format. A format without one goes
+    /// to standard output, and only one format may.
     #[arg(short, long, value_name = "FILE")]
     pub output: Vec<PathBuf>,
 

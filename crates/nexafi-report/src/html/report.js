@@ -6,22 +6,23 @@
   var controls = Array.prototype.slice.call(document.querySelectorAll("details.control"));
   var search = document.getElementById("control-search");
   var status = document.getElementById("control-status");
-  var shown = document.getElementById("control-count");
+  var countLabel = document.getElementById("control-count");
 
   function applyFilter() {
     var text = search.value.trim().toLowerCase();
-    var wanted = status.value;
+    var selectedStatus = status.value;
     var count = 0;
     controls.forEach(function (control) {
       var matchesText = text === "" || control.textContent.toLowerCase().indexOf(text) !== -1;
-      var matchesStatus = wanted === "" || control.getAttribute("data-status") === wanted;
+      var matchesStatus =
+        selectedStatus === "" || control.getAttribute("data-status") === selectedStatus;
       var visible = matchesText && matchesStatus;
       control.hidden = !visible;
       if (visible) {
         count += 1;
       }
     });
-    shown.textContent = count + " of " + controls.length + " controls shown";
+    countLabel.textContent = count + " of " + controls.length + " controls shown";
   }
 
   function setAll(open) {
