@@ -16,7 +16,7 @@ fn nexafi() -> Command {
     command
 }
 
-/// A tree with one failing KMS key.
+/// Creates a tree with one failing KMS key.
 fn failing_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -350,9 +350,10 @@ pub fn fixture() -> Fixture {
     Fixture { sources, result }
 }
 
-/// The scan of [`fixture`] with everything an audit report shows besides findings: the scan's
-/// commit, start time and rule set digest, a waived finding, a finding whose waiver has
-/// expired, an unused waiver, an attested manual control and one whose review is overdue.
+/// Builds the scan of [`fixture`] with everything an audit report shows besides findings.
+/// It adds the scan's commit, start time and rule set digest, a waived finding, a finding
+/// whose waiver has expired and an unused waiver. One manual control is attested and
+/// another one's review is overdue.
 pub fn audit_fixture() -> Fixture {
     let Fixture {
         sources,
