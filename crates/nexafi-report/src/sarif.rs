@@ -566,6 +566,9 @@ fn region(finding: &Finding) -> Region {
 
 /// Turns a finding's path into a URI. A relative path is resolved against the repository
 /// root, which is what GitHub code scanning expects; an absolute path becomes a `file` URI.
+///
+/// NOTE: finding paths are relative to the working directory of `nexafi validate`, so the
+/// URIs match the repository only when nexafi runs from the repository root.
 fn artifact_location(path: &str) -> ArtifactLocation {
     let normalized = path.replace('\\', "/");
     let mut relative = normalized.as_str();
