@@ -1,11 +1,10 @@
 //! `nexafi validate`: the scan, its report and its exit status.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use nexafi_engine::{ScanOptions, scan};
+use nexafi_engine::{ScanOptions, ScanOutput, scan};
 use nexafi_iac::terraform;
-use std::path::{Path, PathBuf};
-
 use nexafi_model::{CheckMeta, Finding, ScanResult, Severity, Verdict};
 use nexafi_report::{
     HumanOptions, render_html, render_human, render_json, render_junit, render_markdown,
@@ -18,8 +17,8 @@ use crate::output::write_report;
 
 pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
     nexafi_compliance::load()?;
-    // Check the report destinations before scanning, so a usage error comes at once.
-    pair_outputs(&args.format, &args.output)?;
+    // Pair the report destinations before scanning, so a usage error comes at once.
+    let destinations = pair_outputs(&args.format, &args.output)?;
     for path in &args.var_file {
         if !path.is_file() {
             return Err(super::Error::Usage(format!(
@@ -49,37 +48,10 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         "scan finished"
     );
 
-    let destinations = pair_outputs(&args.format, &args.output)?;
-    let checks: Vec<CheckMeta> = nexafi_checks::all()
-        .into_iter()
-        .map(|check| check.meta)
-        .collect();
-    // Render every report before writing any, so a usage or render error leaves no files.
+    // Render every report before writing any, so a render error leaves no files.
     let mut reports = Vec::with_capacity(destinations.len());
     for (format, output) in destinations {
-        let text = match format {
-            ReportFormat::Human => {
-                let options = HumanOptions {
-                    // Never colour a file: escape codes there are noise.
-                    color: color && output.is_none(),
-                    show_passed: args.show_passed,
-                };
-                let mut buffer = Vec::new();
-                render_human(
-                    &scan_output.result,
-                    &scan_output.model.sources,
-                    &options,
-                    &mut buffer,
-                )?;
-                String::from_utf8_lossy(&buffer).into_owned()
-            }
-            ReportFormat::Json => render_json(&scan_output.result),
-            ReportFormat::Sarif => render_sarif(&scan_output.result, &checks),
-            ReportFormat::Junit => render_junit(&scan_output.result),
-            ReportFormat::Oscal => render_oscal(&scan_output.result),
-            ReportFormat::Markdown => render_markdown(&scan_output.result),
-            ReportFormat::Html => render_html(&scan_output.result),
-        };
+        let text = render(format, output.is_none(), &scan_output, args, color)?;
         reports.push((output, text));
     }
     for (output, text) in &reports {
@@ -91,6 +63,42 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         args.severity_threshold,
         args.fail_on_unknown,
     ))
+}
+
+/// Renders one report of the scan. `to_stdout` allows colour in the human report, which
+/// never goes into a file.
+fn render(
+    format: ReportFormat,
+    to_stdout: bool,
+    scan_output: &ScanOutput,
+    args: &ValidateArgs,
+    color: bool,
+) -> Result<String, super::Error> {
+    let result = &scan_output.result;
+    let text = match format {
+        ReportFormat::Human => {
+            let options = HumanOptions {
+                color: color && to_stdout,
+                show_passed: args.show_passed,
+            };
+            let mut buffer = Vec::new();
+            render_human(result, &scan_output.model.sources, &options, &mut buffer)?;
+            String::from_utf8_lossy(&buffer).into_owned()
+        }
+        ReportFormat::Json => render_json(result),
+        ReportFormat::Sarif => {
+            let checks: Vec<CheckMeta> = nexafi_checks::all()
+                .into_iter()
+                .map(|check| check.meta)
+                .collect();
+            render_sarif(result, &checks)
+        }
+        ReportFormat::Junit => render_junit(result),
+        ReportFormat::Oscal => render_oscal(result),
+        ReportFormat::Markdown => render_markdown(result),
+        ReportFormat::Html => render_html(result),
+    };
+    Ok(text)
 }
 
 /// Pairs each `--format` with the `--output` at the same position; a format without one,
