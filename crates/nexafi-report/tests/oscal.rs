@@ -206,3 +206,53 @@ fn waived_observation_keeps_reason() {
     );
     assert_eq!(waived["relevant-evidence"][0]["href"], "infra/main.tf#L1");
 }
+
+/// Loads `document` with compliance-trestle's OSCAL models and returns the observation and
+/// finding counts it read, or its error output.
+fn load_with_trestle(document: &str) -> Result<String, String> {
+    let Ok(directory) = tempfile::tempdir() else {
+        panic!("cannot create a temporary directory");
+    };
+    let path = directory.path().join("assessment-results.json");
+    if let Err(error) = std::fs::write(&path, document) {
+        panic!("cannot write {}: {error}", path.display());
+    }
+    let script = "import pathlib, sys\n\
+                  from trestle.oscal.assessment_results import AssessmentResults\n\
+                  results = AssessmentResults.oscal_read(pathlib.Path(sys.argv[1])).results[0]\n\
+                  print(len(results.observations), len(results.findings))\n";
+    let output = std::process::Command::new(common::peer_tool("python"))
+        .args(["-c", script])
+        .arg(&path)
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(error) => panic!("cannot run the tools' python: {error}"),
+    };
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[test]
+fn trestle_reads_document() {
+    let loaded = load_with_trestle(&rendered_text());
+    assert_eq!(loaded, Ok("6 6".to_owned()));
+}
+
+#[test]
+fn trestle_rejects_missing_target() {
+    let mut document = rendered();
+    if let Some(finding) =
+        document["assessment-results"]["results"][0]["findings"][0].as_object_mut()
+    {
+        finding.remove("target");
+    }
+    let loaded = load_with_trestle(&document.to_string());
+    let Err(output) = loaded else {
+        panic!("trestle accepted a finding without a target");
+    };
+    assert!(output.contains("target"), "{output}");
+}
