@@ -64,13 +64,15 @@ pub struct ValidateArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    /// Report format; repeat it to write several reports from one scan. Default: human.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<ReportFormat>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output ("-" is standard output);
+    /// repeatable. The n-th --output goes with the n-th --format. A format without one goes
+    /// to standard output, and only one format may.
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
 
     /// Frameworks to report on, comma-separated ids or aliases (see `nexafi frameworks
     /// list`). Default: pci_dss, soc2, gdpr, sox_itgc, glba, ffiec.
@@ -208,6 +210,25 @@ pub enum OutputFormat {
     Human,
     /// The versioned JSON report (see docs/json-report.md).
     Json,
+}
+
+/// A report format of `nexafi validate` (see docs/reports.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Text for a terminal, with code frames and a summary table.
+    Human,
+    /// The versioned JSON report (see docs/json-report.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML: a test case per check and resource, for CI test views.
+    Junit,
+    /// OSCAL 1.1.2 assessment results JSON, for GRC tools and auditors.
+    Oscal,
+    /// Markdown, for pull request comments and job summaries.
+    Markdown,
+    /// A self-contained HTML page for auditors.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
