@@ -133,13 +133,15 @@ pub struct SecurityArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub expiry_warning_days: u32,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    /// Report format; repeat it to write several reports from one assessment. Default:
+    /// human.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<ReportFormat>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output ("-" is standard output);
+    /// repeatable. The n-th --output goes with the n-th --format.
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
 
     /// Frameworks to report on, comma-separated ids or aliases.
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]

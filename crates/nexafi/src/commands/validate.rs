@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use nexafi_engine::{ScanOptions, ScanOutput, scan};
 use nexafi_iac::terraform;
-use nexafi_model::{CheckMeta, Finding, ScanResult, Severity, Verdict};
+use nexafi_model::{CheckMeta, Finding, ScanResult, Severity, SourceMap, Verdict};
 use nexafi_report::{
     HumanOptions, render_html, render_human, render_json, render_junit, render_markdown,
     render_oscal, render_sarif,
@@ -75,25 +75,49 @@ fn render(
     args: &ValidateArgs,
     color: bool,
 ) -> Result<String, super::Error> {
-    let result = &scan_output.result;
+    let checks: Vec<CheckMeta> = nexafi_checks::all()
+        .into_iter()
+        .map(|check| check.meta)
+        .collect();
+    let view = ReportView {
+        result: &scan_output.result,
+        sources: &scan_output.model.sources,
+        checks: &checks,
+        show_passed: args.show_passed,
+        color: color && to_stdout,
+    };
+    render_report(format, &view)
+}
+
+/// What a renderer needs besides the format: shared by `validate` and `security`.
+pub(crate) struct ReportView<'a> {
+    pub result: &'a ScanResult,
+    /// Source files, for the code frames of the human report.
+    pub sources: &'a SourceMap,
+    /// Declarations of the checks that ran, for SARIF rules.
+    pub checks: &'a [CheckMeta],
+    pub show_passed: bool,
+    pub color: bool,
+}
+
+/// Renders one report in `format`.
+pub(crate) fn render_report(
+    format: ReportFormat,
+    view: &ReportView<'_>,
+) -> Result<String, super::Error> {
+    let result = view.result;
     let text = match format {
         ReportFormat::Human => {
             let options = HumanOptions {
-                color: color && to_stdout,
-                show_passed: args.show_passed,
+                color: view.color,
+                show_passed: view.show_passed,
             };
             let mut buffer = Vec::new();
-            render_human(result, &scan_output.model.sources, &options, &mut buffer)?;
+            render_human(result, view.sources, &options, &mut buffer)?;
             String::from_utf8_lossy(&buffer).into_owned()
         }
         ReportFormat::Json => render_json(result),
-        ReportFormat::Sarif => {
-            let checks: Vec<CheckMeta> = nexafi_checks::all()
-                .into_iter()
-                .map(|check| check.meta)
-                .collect();
-            render_sarif(result, &checks)
-        }
+        ReportFormat::Sarif => render_sarif(result, view.checks),
         ReportFormat::Junit => render_junit(result),
         ReportFormat::Oscal => render_oscal(result),
         ReportFormat::Markdown => render_markdown(result),
@@ -104,7 +128,7 @@ fn render(
 
 /// Pairs each `--format` with the `--output` at the same position; a format without one,
 /// or with `-`, goes to standard output (`None`). No `--format` means the human report.
-fn pair_outputs(
+pub(crate) fn pair_outputs(
     formats: &[ReportFormat],
     outputs: &[PathBuf],
 ) -> Result<Vec<(ReportFormat, Option<PathBuf>)>, super::Error> {
