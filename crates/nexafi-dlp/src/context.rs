@@ -2,7 +2,7 @@
 
 /// Bytes before a value searched for context words.
 const BEFORE: usize = 48;
-/// Bytes after a value searched for context words.
+/// Bytes after a value searched for context words, up to the end of its line.
 const AFTER: usize = 16;
 
 /// Bytes around a value that any detector reads, before or after it. Streaming keeps at
@@ -40,6 +40,7 @@ pub const NEGATIVE_WORDS: &[&str] = &[
 pub fn near(bytes: &[u8], start: usize, end: usize, words: &[&str]) -> bool {
     let before = &bytes[start.saturating_sub(BEFORE)..start];
     let after = &bytes[end..(end + AFTER).min(bytes.len())];
+    let after = memchr::memchr(b'\n', after).map_or(after, |newline| &after[..newline]);
     words
         .iter()
         .any(|word| contains_word(before, word.as_bytes()) || contains_word(after, word.as_bytes()))

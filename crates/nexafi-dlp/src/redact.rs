@@ -181,8 +181,8 @@ pub fn normalise(detector: Detector, raw: &[u8]) -> Cow<'_, [u8]> {
 /// - card numbers: same length and separators, prefix `99` (a range no card scheme
 ///   issues), and a valid Luhn check digit;
 /// - IBANs: same country code and length, check digits `00` (never valid under mod-97);
-/// - routing numbers: prefix `5`, a range the Federal Reserve does not assign;
-/// - social security numbers: area 9xx, never issued;
+/// - routing and social security numbers: first digit `9`, which starts neither a
+///   routing number the Federal Reserve assigns nor a social security number ever issued;
 /// - SWIFT codes: country `XX`, which names no country;
 /// - e-mail addresses: a tokenised local part at the reserved domain `token.invalid`;
 /// - secrets: `tok_` and 16 hex digits.
@@ -198,7 +198,7 @@ fn tokenise(detector: Detector, raw: &[u8], key: &TokenKey) -> Vec<u8> {
             refill_digits(raw, &digits)
         }
         Detector::AbaRoutingNumber => {
-            let mut digits = vec![b'5'];
+            let mut digits = vec![b'9'];
             digits.extend(random.iter().take(value.len() - 1).map(|b| b'0' + b % 10));
             refill_digits(raw, &digits)
         }

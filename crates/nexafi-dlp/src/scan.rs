@@ -300,14 +300,23 @@ fn number_at(bytes: &[u8], groups: &[(usize, usize)]) -> Option<Candidate> {
         return None;
     }
 
-    // Grouped card numbers start with four digits: 4-4-4-4, 4-6-5, 4-6-4 and so on. The
-    // longest prefix of groups that validates wins.
+    // Grouped card numbers start with four digits: 4-4-4-4, 4-6-5, 4-6-4 and so on. A run
+    // of 13 to 19 digits is one number. A longer run may be a card number followed by
+    // more digits, such as an expiry date, so its prefixes are tried, longest first.
     if first_len != 4 || groups.len() < 2 || lengths.iter().any(|&len| len > 6) {
         return None;
     }
-    for count in (2..=groups.len()).rev() {
+    let run_total: usize = lengths.iter().sum();
+    if (13..=19).contains(&run_total) {
+        if !whole_run_ends {
+            return None;
+        }
+        let digits = collect_digits(bytes, groups);
+        return card(bytes, first_start, run_end, &digits);
+    }
+    for count in (2..groups.len()).rev() {
         let total: usize = lengths[..count].iter().sum();
-        if !(13..=19).contains(&total) || (count == groups.len() && !whole_run_ends) {
+        if !(13..=19).contains(&total) {
             continue;
         }
         let digits = collect_digits(bytes, &groups[..count]);

@@ -119,8 +119,9 @@ pub fn valid_card(digits: &[u8]) -> Option<CardBrand> {
     card_brand(digits)
 }
 
-/// Returns true when `iban` (upper case, no spaces) has its country's length and passes
-/// the ISO 13616 mod-97 check.
+/// Returns true when `iban` (upper case, no spaces) has its country's length, check
+/// digits from 02 to 98 and passes the ISO 13616 mod-97 check. Check digits 00, 01 and
+/// 99 are never issued, because the check digits are computed as 98 minus a remainder.
 pub fn iban_valid(iban: &[u8]) -> bool {
     let Some(expected) = countries::iban_length(&iban[..iban.len().min(2)]) else {
         return false;
@@ -133,7 +134,8 @@ pub fn iban_valid(iban: &[u8]) -> bool {
     {
         return false;
     }
-    iban_remainder(iban) == 1
+    let check = (iban[2] - b'0') * 10 + (iban[3] - b'0');
+    (2..=98).contains(&check) && iban_remainder(iban) == 1
 }
 
 /// Returns the ISO 7064 mod-97 remainder of an IBAN, read with its first four characters
