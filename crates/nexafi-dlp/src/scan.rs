@@ -212,12 +212,13 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
         }
 
         let groups = read_groups(bytes, start);
+        let groups = groups.as_slice();
         let run_end = groups.last().map_or(start + 1, |group| group.1);
         if start > 0 && !number_may_follow(bytes[start - 1]) {
             index = run_end;
             continue;
         }
-        if let Some(candidate) = number_at(bytes, &groups) {
+        if let Some(candidate) = number_at(bytes, groups) {
             index = candidate.end;
             found.push(candidate);
         } else {
@@ -242,16 +243,33 @@ fn number_may_end(bytes: &[u8], end: usize) -> bool {
     }
 }
 
+/// Digit groups of one run as byte ranges, kept on the stack: most runs in ordinary text
+/// are short, and the digit pass must not allocate for each of them.
+struct Groups {
+    ranges: [(usize, usize); MAX_GROUPS],
+    len: usize,
+}
+
+impl Groups {
+    fn as_slice(&self) -> &[(usize, usize)] {
+        &self.ranges[..self.len]
+    }
+}
+
 /// Reads digit groups from `start`, separated by single spaces or single dashes, the same
-/// separator throughout. Returns the groups as byte ranges.
-fn read_groups(bytes: &[u8], start: usize) -> Vec<(usize, usize)> {
-    let mut groups = Vec::with_capacity(4);
+/// separator throughout.
+fn read_groups(bytes: &[u8], start: usize) -> Groups {
+    let mut groups = Groups {
+        ranges: [(0, 0); MAX_GROUPS],
+        len: 0,
+    };
     let mut separator = None;
     let mut position = start;
     loop {
         let group_end = position + text::digit_run(&bytes[position..]);
-        groups.push((position, group_end));
-        if groups.len() == MAX_GROUPS {
+        groups.ranges[groups.len] = (position, group_end);
+        groups.len += 1;
+        if groups.len == MAX_GROUPS {
             break;
         }
         let Some(&next) = bytes.get(group_end) else {
@@ -289,8 +307,18 @@ fn number_at(bytes: &[u8], groups: &[(usize, usize)]) -> Option<Candidate> {
         return nine_digits(bytes, first_start, first_end);
     }
 
+    // Too few digits for any detector: the common case of dates, times and counts.
+    let mut lengths = [0usize; MAX_GROUPS];
+    for (length, (start, end)) in lengths.iter_mut().zip(groups) {
+        *length = end - start;
+    }
+    let lengths = &lengths[..groups.len()];
+    let run_total: usize = lengths.iter().sum();
+    if run_total < 9 {
+        return None;
+    }
+
     // 123-45-6789 or 123 45 6789.
-    let lengths: Vec<usize> = groups.iter().map(|(start, end)| end - start).collect();
     if lengths == [3, 2, 4] && whole_run_ends {
         let digits = collect_digits(bytes, groups);
         if validate::ssn_valid(&digits) {
@@ -306,7 +334,6 @@ fn number_at(bytes: &[u8], groups: &[(usize, usize)]) -> Option<Candidate> {
     if first_len != 4 || groups.len() < 2 || lengths.iter().any(|&len| len > 6) {
         return None;
     }
-    let run_total: usize = lengths.iter().sum();
     if (13..=19).contains(&run_total) {
         if !whole_run_ends {
             return None;
