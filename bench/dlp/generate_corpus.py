@@ -184,7 +184,7 @@ PLANTS = [
 
 
 def filler_line(rng, line_number):
-    """One line of ordinary log, JSON or configuration text with look-alikes."""
+    """Return one line of ordinary log, JSON or configuration text with look-alikes."""
     kind = rng.randrange(8)
     ts = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z"
     uuid = "-".join("".join(rng.choice(HEX) for _ in range(n)) for n in (8, 4, 4, 4, 12))

@@ -5,9 +5,9 @@
 #
 #   --size-mb N     corpus size in MB (default 200)
 #   --files N       number of corpus files (default 100)
-#   --peer-files N  how many corpus files the Python peers scan, the first N (default 2);
-#                   they are too slow for the whole corpus, and their figures are for
-#                   the bytes they scanned only
+#   --peer-files N  how many corpus files the Python peers scan, the first N (default 2).
+#                   They are too slow for the whole corpus, so their figures are for the
+#                   bytes they scanned only.
 #
 # Steps: install GNU time if missing, create pinned virtual environments for
 # detect-secrets and Presidio Analyzer in bench/work/dlp, build nexafi in release mode,

@@ -1,6 +1,6 @@
-//! Feeds arbitrary bytes to the DLP scanner and checks what must hold for any input:
-//! spans lie inside the input and do not overlap, a streamed scan in small chunks finds
-//! exactly what the whole-buffer scan finds, redaction leaves nothing detectable, and
+//! Feeds arbitrary bytes to the DLP scanner and checks what must hold for any input.
+//! Spans lie inside the input and do not overlap. A streamed scan in small chunks finds
+//! exactly what the whole-buffer scan finds. Redaction leaves nothing detectable, and
 //! document paths never panic.
 
 #![no_main]

@@ -1,6 +1,6 @@
 //! Allow-lists: values and paths accepted on purpose, such as a scheme's published test
 //! card in a fixture. A value is listed by the SHA-256 of its normalised form, so the
-//! allow-list file never holds the value itself.
+//! allow-list file never contains the value itself.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -20,7 +20,7 @@ pub struct Allowlist {
     paths: Option<Arc<GlobSet>>,
 }
 
-/// Why an allow-list file could not be used.
+/// Error reading or parsing an allow-list file.
 #[derive(Debug, thiserror::Error)]
 pub enum AllowlistError {
     #[error("cannot read allow-list {path}: {source}")]
@@ -62,7 +62,7 @@ struct RawAllowlist {
 #[serde(deny_unknown_fields)]
 struct RawValue {
     sha256: String,
-    /// Why the value is accepted; kept for the reader of the file.
+    /// Reason the value is accepted, for the reader of the file.
     #[serde(default)]
     #[allow(dead_code)]
     reason: Option<String>,
@@ -125,7 +125,7 @@ impl Allowlist {
         })
     }
 
-    /// Returns true when the list is empty of values (paths are checked by the caller).
+    /// Returns true when no value is listed. Paths are checked by the caller.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -36,7 +36,8 @@ pub const NEGATIVE_WORDS: &[&str] = &[
 ];
 
 /// Returns true when one of `words` occurs near `start..end`. A word must not follow a
-/// letter, so `card` matches `card_number` and `CardNumber` but not `discard`.
+/// letter unless it starts a camelCase part, so `card` matches `card_number` and
+/// `creditCard` but not `discard`.
 pub fn near(bytes: &[u8], start: usize, end: usize, words: &[&str]) -> bool {
     let before = &bytes[start.saturating_sub(BEFORE)..start];
     let after = &bytes[end..(end + AFTER).min(bytes.len())];
@@ -46,8 +47,8 @@ pub fn near(bytes: &[u8], start: usize, end: usize, words: &[&str]) -> bool {
         .any(|word| contains_word(before, word.as_bytes()) || contains_word(after, word.as_bytes()))
 }
 
-/// Adds `raise` to `base` when positive words are near the value and subtracts `lower`
-/// when negative words are, clamped to 0..=100.
+/// Adds `raise` to `base` when positive words are near the value and subtracts 40 when
+/// negative words are, clamped to 0..=100.
 pub fn adjust(
     bytes: &[u8],
     start: usize,

@@ -5,7 +5,7 @@
 //! Detection validates, it does not only match: card numbers pass the Luhn check and a
 //! scheme's prefix and length, IBANs their country's length and mod-97, routing numbers
 //! their checksum, JWTs decode. Words near a value raise or lower its confidence, and
-//! findings below the minimum confidence are dropped. A [`Finding`] holds the position
+//! findings below the minimum confidence are dropped. A [`Finding`] contains the position
 //! and a masked preview, never the value.
 //!
 //! ```

@@ -1,6 +1,6 @@
 //! Document paths of findings in JSON and YAML files, as in `$.payments[3].card`.
 //!
-//! The file is scanned as text first; only a file with findings is parsed, and each
+//! The file is scanned as text first. Only a file with findings is parsed, and each
 //! finding gets the path of the innermost scalar (value or key) that contains its first
 //! byte. A file that does not parse keeps the paths found before the syntax error.
 
@@ -231,7 +231,7 @@ impl JsonWalker<'_> {
     }
 }
 
-/// Where the next node of a YAML collection goes.
+/// Open YAML collection, with the state that places its next node.
 enum Frame {
     Mapping { key: Option<String>, path: String },
     Sequence { index: usize, path: String },

@@ -15,11 +15,11 @@ use crate::validate;
 /// Shortest tokenisation key accepted, in bytes.
 pub const MIN_KEY_LEN: usize = 16;
 
-/// How a found value is replaced.
+/// Replacement rule for found values.
 #[derive(Clone, PartialEq, Eq)]
 pub enum RedactMode {
-    /// Card numbers keep at most their first six and last four digits and at least six
-    /// digits are masked; every other value is masked in full.
+    /// Card numbers keep at most their first six and last four digits, with at least six
+    /// digits masked. Every other value is masked in full.
     Pci,
     /// Every letter, digit and symbol becomes `*`; spaces, dashes and line breaks stay.
     Full,
@@ -48,7 +48,7 @@ impl fmt::Debug for TokenKey {
     }
 }
 
-/// Why a tokenisation key could not be loaded.
+/// Error loading a tokenisation key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("tokenisation key is {length} bytes long; use at least {MIN_KEY_LEN} random bytes")]
@@ -158,8 +158,8 @@ fn pci_mask(raw: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// The value as a detector compares it: digits only for numbers, letters and digits for
-/// IBANs, the bytes as found for everything else. Allow-list hashes and tokens use it, so
+/// Returns the value as a detector compares it: digits only for numbers, letters and
+/// digits for IBANs, the bytes as found for everything else. Allow-list hashes and tokens use it, so
 /// `4111 1111 1111 1111` and `4111111111111111` are the same value.
 pub fn normalise(detector: Detector, raw: &[u8]) -> Cow<'_, [u8]> {
     match detector {
@@ -312,7 +312,7 @@ pub fn preview(detector: Detector, raw: &[u8]) -> String {
 }
 
 /// Masks every card number in `text` the PCI way (first six and last four digits at
-/// most). Returns the input unchanged, without copying, when it holds no card number.
+/// most). Returns the input unchanged, without copying, when it contains no card number.
 pub fn mask_card_numbers(text: &str) -> Cow<'_, str> {
     let scanner = card_scanner();
     let candidates = scanner.candidates(text.as_bytes());
@@ -341,7 +341,7 @@ fn card_scanner() -> &'static Scanner {
     })
 }
 
-/// What to redact in a JSON document and how.
+/// Redaction settings for JSON documents: the scanner and the replacement mode.
 #[derive(Debug, Clone)]
 pub struct RedactPolicy {
     pub mode: RedactMode,
@@ -349,7 +349,7 @@ pub struct RedactPolicy {
 }
 
 impl RedactPolicy {
-    /// A policy with the default scanner.
+    /// Creates a policy with the default scanner.
     pub fn new(mode: RedactMode) -> Self {
         Self {
             mode,
@@ -358,8 +358,8 @@ impl RedactPolicy {
     }
 }
 
-/// Redacts every string and number in a JSON document, in place. A number that holds a
-/// value, such as a card number stored as an integer, becomes a string. Returns the
+/// Redacts every string and number in a JSON document, in place. A number that contains
+/// a value, such as a card number stored as an integer, becomes a string. Returns the
 /// number of values replaced.
 pub fn redact_json(value: &mut serde_json::Value, policy: &RedactPolicy) -> usize {
     match value {

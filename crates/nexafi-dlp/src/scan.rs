@@ -1,8 +1,8 @@
 //! The scanner: cheap passes over the bytes find candidates, validators keep the real ones.
 //!
 //! Three passes run over each buffer. A digit pass walks runs of digits for card, IBAN,
-//! routing and social security numbers; a `memchr` pass visits each `@` for e-mail
-//! addresses; two Aho-Corasick automata find token prefixes (case-sensitive, as `ghp_`)
+//! routing and social security numbers. A `memchr` pass visits each `@` for e-mail
+//! addresses. Two Aho-Corasick automata find token prefixes (case-sensitive, as `ghp_`)
 //! and key words (case-insensitive, as `password`) for secrets and SWIFT codes. Only the
 //! few candidates these passes yield reach the checksums and decoders.
 
@@ -19,11 +19,11 @@ use crate::{countries, text};
 /// Findings below this confidence are dropped unless the caller sets another minimum.
 pub const DEFAULT_MIN_CONFIDENCE: u8 = 50;
 
-/// Longest value any detector reports, in bytes: a PEM private key block. Streaming
-/// keeps this much of each chunk for the next one.
+/// Maximum length of a reported value, in bytes, reached by PEM private key blocks.
+/// Streaming keeps this much of each chunk for the next one.
 pub const MAX_VALUE_LEN: usize = 16 * 1024;
 
-/// What a scan looks for and what it keeps.
+/// Settings of a scan: detectors, minimum confidence and allow-list.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// Findings with a lower confidence (0 to 100) are dropped.
@@ -144,7 +144,7 @@ fn build_automaton<'a>(patterns: impl Iterator<Item = &'a str>, ignore_case: boo
     {
         Ok(automaton) => automaton,
         // The patterns are a handful of short constants, far below any size limit of the
-        // builder, so this cannot fail at run time; the unit tests build both automata.
+        // builder, so this cannot fail at run time. The unit tests build both automata.
         Err(error) => unreachable!("invalid built-in patterns: {error}"),
     }
 }
@@ -363,8 +363,8 @@ fn card(bytes: &[u8], start: usize, end: usize, digits: &[u8]) -> Option<Candida
     })
 }
 
-/// Nine plain digits are a routing number or a social security number only when a word
-/// near them says so; alone they are as likely an id or an amount in cents.
+/// Reads nine plain digits as a routing number or a social security number, but only
+/// with a context word near them, because alone they are as likely an id or an amount.
 fn nine_digits(bytes: &[u8], start: usize, end: usize) -> Option<Candidate> {
     let digits = &bytes[start..end];
     let routing = validate::aba_valid(digits)
@@ -419,7 +419,7 @@ fn iban_at(bytes: &[u8], start: usize) -> Option<Candidate> {
     Some(candidate(Detector::Iban, start, position, confidence))
 }
 
-/// Longest local part and domain of an e-mail address (RFC 5321 limits).
+/// Maximum lengths of the local part and the domain of an e-mail address (RFC 5321).
 const MAX_LOCAL: usize = 64;
 const MAX_DOMAIN: usize = 253;
 

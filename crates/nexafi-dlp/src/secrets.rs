@@ -144,9 +144,10 @@ impl Keyword {
 const AWS_SECRET_REACH: usize = 200;
 /// Longest JWT read, in bytes.
 const MAX_JWT_LEN: usize = 8 * 1024;
-/// Longest value of a `password = ...` assignment read, in bytes.
+/// Maximum length of the value of a `password = ...` assignment, in bytes.
 const MAX_ASSIGNED_LEN: usize = 256;
-/// Longest name around a key word, as `database_password_for_reporting`, in bytes.
+/// Maximum length of each side of a name around a key word, in bytes, as
+/// `database_` in `database_password_for_reporting`.
 const MAX_NAME_PART: usize = 48;
 
 fn is_alnum(byte: u8) -> bool {
@@ -273,8 +274,8 @@ fn aws_secret_near(bytes: &[u8], from: usize, found: &mut Vec<Candidate>) {
     }
 }
 
-/// A secret access key is 40 random base64 characters: it has upper and lower case
-/// letters and digits, unlike a hex digest of the same length.
+/// Returns true for 40 random base64 characters with upper and lower case letters and
+/// digits, as a secret access key has and a hex digest of the same length has not.
 fn looks_like_aws_secret(value: &[u8]) -> bool {
     value.len() == 40
         && value.iter().all(|&b| is_base64(b))
@@ -448,7 +449,7 @@ fn swift_code(bytes: &[u8], start: usize, end: usize, found: &mut Vec<Candidate>
     ));
 }
 
-/// Reads `NAME = value`, `NAME: value`, `"NAME": "value"` and similar, where NAME holds
+/// Reads `NAME = value`, `NAME: value`, `"NAME": "value"` and similar, where NAME contains
 /// the key word, and keeps the value when it looks random enough to be a secret.
 fn assignment(bytes: &[u8], start: usize, end: usize, found: &mut Vec<Candidate>) {
     let is_name = |b: u8| is_word_byte(b) || b == b'-' || b == b'.';

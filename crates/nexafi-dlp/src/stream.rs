@@ -1,6 +1,6 @@
 //! Scanning and redacting any reader with bounded memory.
 //!
-//! The input is read in chunks. Each window holds the new chunk and the tail of the
+//! The input is read in chunks. Each window contains the new chunk and the tail of the
 //! previous window, [`KEEP`] bytes, so a value that straddles a chunk boundary lies
 //! whole in one window. A finding is reported by the first window in which it starts
 //! before the emission limit: far enough from the window's end that the whole value and
@@ -151,7 +151,7 @@ fn drive<R: Read>(
     }
 }
 
-/// Reads until `window` holds `target` bytes or the input ends. Returns true at the end
+/// Reads until `window` contains `target` bytes or the input ends. Returns true at the end
 /// of the input.
 fn fill<R: Read>(
     reader: &mut R,

@@ -8,7 +8,7 @@ pub fn is_word_byte(byte: u8) -> bool {
 /// Returns the index of the first ASCII digit in `bytes`.
 pub fn find_digit(bytes: &[u8]) -> Option<usize> {
     // Whole blocks without a digit are skipped with a branch-free test per block, which
-    // the compiler turns into SIMD compares; text often has long stretches without digits.
+    // the compiler can vectorise. Text often has long stretches without digits.
     const BLOCK: usize = 32;
     let mut offset = 0;
     while offset + BLOCK <= bytes.len() {

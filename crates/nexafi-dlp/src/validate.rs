@@ -151,10 +151,10 @@ pub fn iban_remainder(iban: &[u8]) -> u32 {
     })
 }
 
-/// Returns true when nine digits form an ABA routing transit number: the weighted
-/// checksum (3, 7, 1 repeated) is a multiple of ten and the first two digits fall in a
-/// range the Federal Reserve assigns (00-12 banks, 21-32 thrifts, 61-72 electronic,
-/// 80 traveller's cheques).
+/// Returns true when nine digits form an ABA routing transit number. The weighted
+/// checksum (3, 7, 1 repeated) must be a multiple of ten. The first two digits must fall
+/// in a range the Federal Reserve assigns: 00-12 banks, 21-32 thrifts, 61-72 electronic
+/// transactions, 80 traveller's cheques.
 pub fn aba_valid(digits: &[u8]) -> bool {
     if digits.len() != 9 {
         return false;

@@ -201,7 +201,7 @@ pub struct DlpRedactArgs {
     #[command(flatten)]
     pub detect: DlpDetectArgs,
 
-    /// How values are replaced.
+    /// Replacement of found values.
     #[arg(long, value_enum, default_value_t = DlpMode::Pci)]
     pub mode: DlpMode,
 

@@ -52,8 +52,8 @@ const PLANTED: &[(&str, &str)] = &[
 
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MjQyIiwiaWF0IjoxNzMzMzU2ODAwfQ.c2lnbmF0dXJlLXRoYXQtaXMtbm90LXJlYWwtYXQtYWxs";
 
-/// A tree with every planted value: a YAML file, a JSON file, a .env file, a log, a
-/// binary file and an ignored file.
+/// Writes every planted value into a tree: a YAML file, a JSON file, a .env file, a log,
+/// a binary file and an ignored file.
 fn planted_tree(root: &Path) {
     write(
         root,
@@ -270,7 +270,7 @@ fn redact_stdin_in_every_mode_leaks_nothing() {
         assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
         assert_no_planted_value(&all_output(&output));
 
-        // The redacted text holds nothing a scan would report.
+        // A scan of the redacted text reports nothing.
         nexafi()
             .args(["dlp", "scan", "-"])
             .write_stdin(output.stdout.clone())

@@ -117,7 +117,7 @@ pub const SCHEMES: &[Scheme] = &[
     },
 ];
 
-/// A Luhn-valid card number of the scheme.
+/// Returns a Luhn-valid card number of the scheme.
 pub fn card(rng: &mut Rng, scheme: &Scheme, length: usize) -> String {
     let prefix = *rng.pick(scheme.prefixes);
     let mut payload = prefix.to_owned();
@@ -271,8 +271,8 @@ pub fn iban_print(iban: &str) -> String {
         .join(" ")
 }
 
-/// A routing number with a valid checksum and a first two digits the Federal Reserve
-/// assigns.
+/// Returns a routing number with a valid checksum and first two digits that the Federal
+/// Reserve assigns.
 pub fn routing_number(rng: &mut Rng) -> String {
     let prefix = *rng.pick(&[
         "01", "02", "07", "11", "12", "21", "26", "32", "61", "67", "72", "80",
@@ -289,7 +289,7 @@ pub fn routing_number(rng: &mut Rng) -> String {
     format!("{payload}{check}")
 }
 
-/// A social security number outside the ranges never issued.
+/// Returns a social security number outside the ranges never issued.
 pub fn ssn(rng: &mut Rng) -> String {
     let area = 1 + rng.below(899);
     let area = if area == 666 { 667 } else { area };
@@ -320,7 +320,7 @@ pub fn email(rng: &mut Rng) -> String {
     )
 }
 
-/// A random value with every character class, so it reads as a secret.
+/// Returns a random value with every character class, so it reads as a secret.
 pub fn random_secret(rng: &mut Rng, length: usize) -> String {
     let mut value = rng.string_from(ALNUM, length - 4);
     value.push_str(&rng.string_from(UPPER, 1));
@@ -330,7 +330,7 @@ pub fn random_secret(rng: &mut Rng, length: usize) -> String {
     value
 }
 
-/// A string with upper and lower case letters and digits, as in AWS secret keys.
+/// Returns a string with upper and lower case letters and digits, as AWS secret keys have.
 pub fn mixed(rng: &mut Rng, alphabet: &[u8], length: usize) -> String {
     loop {
         let value = rng.string_from(alphabet, length);
@@ -365,7 +365,7 @@ pub fn pem_key(rng: &mut Rng, label: &str) -> String {
     )
 }
 
-/// One planted value of every secret kind, with the detector expected to find it.
+/// Returns one value of every secret kind, with the detector expected to find it.
 pub fn secrets(rng: &mut Rng) -> Vec<(&'static str, String)> {
     vec![
         (

@@ -58,7 +58,7 @@ impl Input {
     }
 }
 
-/// What happened to one input.
+/// Outcome of scanning one input.
 #[derive(Debug, Default)]
 struct FileResult {
     findings: Vec<Finding>,
