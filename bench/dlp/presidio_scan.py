@@ -15,7 +15,14 @@ import argparse
 import json
 import os
 
-from presidio_analyzer.predefined_recognizers import (
+import tldextract
+
+# The e-mail recogniser validates domains with tldextract, which downloads the public
+# suffix list on first use. The snapshot bundled with tldextract is used instead, so the
+# run makes no network call.
+tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
+
+from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     AbaRoutingRecognizer,
     CreditCardRecognizer,
     EmailRecognizer,

@@ -455,12 +455,11 @@ fn redact(args: &DlpRedactArgs) -> Result<Outcome, Error> {
     }
 
     let pool = thread_pool(args.detect.threads)?;
-    let results: Vec<(String, Result<u64, String>)> = pool.install(|| {
+    let results: Vec<(String, io::Result<u64>)> = pool.install(|| {
         inputs
             .par_iter()
             .map(|input| {
-                let outcome = redact_input(&scanner, &mode, input, args.output_dir.as_deref())
-                    .map_err(|error| format!("cannot redact {}: {error}", input.display()));
+                let outcome = redact_input(&scanner, &mode, input, args.output_dir.as_deref());
                 (input.display(), outcome)
             })
             .collect()
@@ -468,14 +467,18 @@ fn redact(args: &DlpRedactArgs) -> Result<Outcome, Error> {
 
     let mut replaced = 0;
     let mut failed = 0;
-    for (name, outcome) in &results {
+    for (name, outcome) in results.iter() {
         match outcome {
             Ok(count) => {
                 tracing::info!(path = %name, values = count, "redacted");
                 replaced += count;
             }
-            Err(message) => {
-                eprintln!("error: {message}");
+            // A reader that closed standard output early, such as `head`, is not an error.
+            Err(error) if name == "-" && error.kind() == io::ErrorKind::BrokenPipe => {
+                tracing::debug!("standard output closed early");
+            }
+            Err(error) => {
+                eprintln!("error: cannot redact {name}: {error}");
                 failed += 1;
             }
         }
