@@ -15,8 +15,10 @@ use nexafi_model::{
 use rayon::prelude::*;
 
 pub mod discover;
+pub mod policy;
 
 pub use discover::{Inputs, discover};
+pub use policy::{PolicyError, PolicyLimits, PolicySet};
 
 /// Check id of findings for inputs that could not be loaded.
 pub const LOAD_ERROR_ID: &str = "NXF-LOAD-ERROR";
@@ -37,6 +39,8 @@ pub enum EngineError {
     Exclude { glob: String, message: String },
     #[error("unknown framework {name:?}; valid ids are {valid}")]
     Framework { name: String, valid: String },
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
 }
 
 /// Paths and settings of one scan.
@@ -48,6 +52,8 @@ pub struct ScanOptions {
     /// Framework ids to report on; empty means the default six.
     pub frameworks: Vec<String>,
     pub severity_threshold: Option<Severity>,
+    /// Files or directories of Rego policies to evaluate beside the built-in checks.
+    pub policies: Vec<PathBuf>,
 }
 
 /// A finished scan.
@@ -81,6 +87,13 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
 
     let checks = nexafi_checks::all();
     let mut findings = evaluate(&model, &checks, &options.paths);
+    let mut check_metas: Vec<_> = checks.iter().map(|check| check.meta).collect();
+    if !options.policies.is_empty() {
+        let mut policies = policy::PolicySet::load(&options.policies, PolicyLimits::default())?;
+        tracing::info!(policies = policies.policies.len(), "loaded custom policies");
+        findings.extend(policies.evaluate(&model, &FingerprintRoots::new(&options.paths)));
+        check_metas.extend(policies.metas());
+    }
     findings.extend(diagnostic_findings(
         &model.sources,
         &diagnostics,
@@ -95,7 +108,6 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     sort_findings(&mut findings);
 
     let framework_ids: Vec<&str> = frameworks.iter().map(String::as_str).collect();
-    let check_metas: Vec<_> = checks.iter().map(|check| check.meta).collect();
     let framework_results = nexafi_compliance::evaluate(&framework_ids, &check_metas, &findings);
 
     let result = ScanResult {
@@ -111,7 +123,7 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
                 .collect(),
             files: model.sources.len(),
             resources: model.resources.len(),
-            checks: checks.len(),
+            checks: check_metas.len(),
             severity_threshold: options.severity_threshold,
             commit: None,
             started_at: None,
@@ -125,8 +137,9 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     Ok(ScanOutput { model, result })
 }
 
-/// Checks that every named framework exists and returns their ids.
-fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
+/// Checks that every named framework exists and returns their ids; no names means the
+/// default six.
+pub fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
     let catalog = nexafi_compliance::catalog();
     if names.is_empty() {
         return Ok(nexafi_compliance::DEFAULT_FRAMEWORKS
@@ -325,6 +338,33 @@ fn to_finding(
 
 type Position = (u32, u32);
 
+/// Builds a finding located at `span`, with every other field empty for the caller to
+/// fill.
+pub(crate) fn located_finding(model: &Model, span: Span, roots: &FingerprintRoots) -> Finding {
+    let (file, start, end) = locate(&model.sources, span);
+    Finding {
+        check_id: String::new(),
+        title: String::new(),
+        severity: Severity::Info,
+        verdict: Verdict::Pass,
+        message: String::new(),
+        categories: Vec::new(),
+        controls: BTreeMap::new(),
+        fingerprint: fingerprint("", &roots.relative(&file), "", None),
+        suppression: None,
+        file,
+        line: start.0,
+        column: start.1,
+        end_line: end.0,
+        end_column: end.1,
+        resource: String::new(),
+        resource_kind: String::new(),
+        attribute: None,
+        expected: None,
+        found: None,
+    }
+}
+
 fn locate(sources: &SourceMap, span: Span) -> (String, Position, Position) {
     match sources.locate(span) {
         Some(location) => (
@@ -442,12 +482,12 @@ fn sort_findings(findings: &mut [Finding]) {
 /// Makes fingerprint paths independent of where a repository is checked out: paths are
 /// taken relative to the enclosing Git work tree when there is one, else to the scanned
 /// path that contains them.
-struct FingerprintRoots {
+pub(crate) struct FingerprintRoots {
     bases: Vec<PathBuf>,
 }
 
 impl FingerprintRoots {
-    fn new(paths: &[PathBuf]) -> Self {
+    pub(crate) fn new(paths: &[PathBuf]) -> Self {
         let bases = paths
             .iter()
             .map(|path| {
@@ -463,7 +503,7 @@ impl FingerprintRoots {
         Self { bases }
     }
 
-    fn relative(&self, file: &str) -> String {
+    pub(crate) fn relative(&self, file: &str) -> String {
         let absolute = std::path::absolute(file).unwrap_or_else(|_| PathBuf::from(file));
         self.bases
             .iter()
