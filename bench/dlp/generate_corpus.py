@@ -161,7 +161,7 @@ def secret_password(rng):
     return mixed(rng, ALNUM, 12) + rng.choice("#%^*!") + rng.choice(string.digits)
 
 
-# Kind, the text before the value, and the value generator.
+# Kind, the text before the value, the value generator and the text after the value.
 PLANTS = [
     ("card-number", "payment card ", card),
     ("card-number", "charged visa card ", card),
@@ -179,7 +179,7 @@ PLANTS = [
     ("stripe-key", "stripe client key ", lambda r: "sk_live_" + "".join(r.choice(ALNUM) for _ in range(24))),
     ("jwt", "Authorization: Bearer ", jwt),
     ("private-key", "", pem),
-    ("generic-secret", 'db_password="', secret_password),
+    ("generic-secret", 'db_password="', secret_password, '"'),
 ]
 
 
@@ -231,10 +231,10 @@ def main():
             parts, size, line = [], 0, 1
             while size < per_file:
                 if rng.randrange(args.plant_every) == 0:
-                    kind, before, make = rng.choice(PLANTS)
+                    kind, before, make, *after = rng.choice(PLANTS)
                     value = make(rng)
                     start = size + len(before)
-                    text = f"{before}{value}"
+                    text = f"{before}{value}{''.join(after)}"
                     planted.write(json.dumps({"file": name, "kind": kind, "start": start,
                                               "end": start + len(value), "line": line,
                                               "value": value}) + "\n")

@@ -1,8 +1,8 @@
 //! Words near a value that make it more or less likely to be what its shape suggests.
 
-/// Bytes before a value searched for context words.
+/// Bytes before a value searched for context words, from the start of its line at most.
 const BEFORE: usize = 48;
-/// Bytes after a value searched for context words, up to the end of its line.
+/// Bytes after a value searched for context words, up to the end of its line at most.
 const AFTER: usize = 16;
 
 /// Bytes around a value that any detector reads, before or after it. Streaming keeps at
@@ -39,7 +39,10 @@ pub const NEGATIVE_WORDS: &[&str] = &[
 /// letter unless it starts a camelCase part, so `card` matches `card_number` and
 /// `creditCard` but not `discard`.
 pub fn near(bytes: &[u8], start: usize, end: usize, words: &[&str]) -> bool {
+    // Words on other lines describe other values: the line before a routing number may
+    // be a tracking number.
     let before = &bytes[start.saturating_sub(BEFORE)..start];
+    let before = memchr::memrchr(b'\n', before).map_or(before, |newline| &before[newline + 1..]);
     let after = &bytes[end..(end + AFTER).min(bytes.len())];
     let after = memchr::memchr(b'\n', after).map_or(after, |newline| &after[..newline]);
     words
