@@ -211,13 +211,13 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
             continue;
         }
 
+        if start > 0 && !number_may_follow(bytes[start - 1]) {
+            index = skip_groups(bytes, start);
+            continue;
+        }
         let groups = read_groups(bytes, start);
         let groups = groups.as_slice();
         let run_end = groups.last().map_or(start + 1, |group| group.1);
-        if start > 0 && !number_may_follow(bytes[start - 1]) {
-            index = run_end;
-            continue;
-        }
         if let Some(candidate) = number_at(bytes, groups) {
             index = candidate.end;
             found.push(candidate);
@@ -225,6 +225,18 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
             index = run_end;
         }
     }
+}
+
+/// Returns the end of the digit groups starting at `start`, across single spaces and
+/// dashes, without recording them: the fast path for digits glued to a word.
+fn skip_groups(bytes: &[u8], start: usize) -> usize {
+    let mut end = start + text::digit_run(&bytes[start..]);
+    while matches!(bytes.get(end), Some(b' ' | b'-'))
+        && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+    {
+        end += 1 + text::digit_run(&bytes[end + 1..]);
+    }
+    end
 }
 
 /// Returns true when a number may start right after `byte`. Letters, digits and `_`
