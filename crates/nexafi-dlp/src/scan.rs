@@ -64,7 +64,7 @@ impl Scanner {
         }
         Self {
             prefixes: build_automaton(Prefix::ALL.iter().map(|p| p.text()), false),
-            keywords: build_automaton(Keyword::ALL.iter().map(|k| k.text()), true),
+            keywords: build_automaton(Keyword::ALL.iter().flat_map(|k| k.spellings()), false),
             enabled,
             min_confidence: options.min_confidence,
             allowlist: options.allowlist,
@@ -98,13 +98,31 @@ impl Scanner {
         if self.is_enabled(Detector::EmailAddress) {
             scan_emails(bytes, &mut found);
         }
-        for hit in self.prefixes.find_iter(bytes) {
-            let prefix = Prefix::ALL[hit.pattern().as_usize()];
-            secrets::on_prefix(prefix, bytes, hit.start(), hit.end(), &mut found);
+        if self.any_enabled(&[
+            Detector::AwsAccessKeyId,
+            Detector::AwsSecretAccessKey,
+            Detector::PrivateKey,
+            Detector::Jwt,
+            Detector::GithubToken,
+            Detector::GitlabToken,
+            Detector::SlackToken,
+            Detector::SlackWebhook,
+            Detector::StripeKey,
+        ]) {
+            for hit in self.prefixes.find_iter(bytes) {
+                let prefix = Prefix::ALL[hit.pattern().as_usize()];
+                secrets::on_prefix(prefix, bytes, hit.start(), hit.end(), &mut found);
+            }
         }
-        for hit in self.keywords.find_iter(bytes) {
-            let keyword = Keyword::ALL[hit.pattern().as_usize()];
-            secrets::on_keyword(keyword, bytes, hit.start(), hit.end(), &mut found);
+        if self.any_enabled(&[
+            Detector::GenericSecret,
+            Detector::AwsSecretAccessKey,
+            Detector::SwiftBic,
+        ]) {
+            for hit in self.keywords.find_iter(bytes) {
+                let keyword = Keyword::ALL[hit.pattern().as_usize() / Keyword::SPELLINGS];
+                secrets::on_keyword(keyword, bytes, hit.start(), hit.end(), &mut found);
+            }
         }
 
         found.retain(|candidate| {
@@ -135,8 +153,11 @@ impl Default for Scanner {
     }
 }
 
-fn build_automaton<'a>(patterns: impl Iterator<Item = &'a str>, ignore_case: bool) -> AhoCorasick {
-    let patterns: Vec<&str> = patterns.collect();
+fn build_automaton<T: AsRef<[u8]>>(
+    patterns: impl Iterator<Item = T>,
+    ignore_case: bool,
+) -> AhoCorasick {
+    let patterns: Vec<T> = patterns.collect();
     match AhoCorasickBuilder::new()
         .ascii_case_insensitive(ignore_case)
         .match_kind(MatchKind::LeftmostLongest)
@@ -215,6 +236,22 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
             index = skip_groups(bytes, start);
             continue;
         }
+        // Only a run starting with 13 or more digits, nine digits, or a group of three or
+        // four followed by a separator can be a number any detector reads. Dates, times
+        // and counts stop here without reading their groups.
+        let first_end = start + text::digit_run(&bytes[start..]);
+        let first_len = first_end - start;
+        let separated = matches!(bytes.get(first_end), Some(b' ' | b'-'))
+            && bytes.get(first_end + 1).is_some_and(u8::is_ascii_digit);
+        if first_len < 9 && !(separated && (first_len == 3 || first_len == 4)) {
+            index = if separated {
+                skip_groups(bytes, start)
+            } else {
+                first_end
+            };
+            continue;
+        }
+
         let groups = read_groups(bytes, start);
         let groups = groups.as_slice();
         let run_end = groups.last().map_or(start + 1, |group| group.1);
