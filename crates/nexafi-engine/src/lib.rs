@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 pub mod discover;
 pub mod policy;
+mod provenance;
 
 pub use discover::{Inputs, discover};
 pub use policy::{PolicyError, PolicyLimits, PolicySet};
@@ -65,6 +66,7 @@ pub struct ScanOutput {
 
 /// Runs a whole scan.
 pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
+    let started_at = jiff::Timestamp::now().round(jiff::Unit::Second).ok();
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let inputs = discover(&options.paths, &options.excludes)?;
     let (inputs, overlays) = plan_overlays(inputs);
@@ -129,9 +131,9 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
             resources: model.resources.len(),
             checks: check_metas.len(),
             severity_threshold: options.severity_threshold,
-            commit: None,
-            started_at: None,
-            check_catalog_digest: None,
+            commit: provenance::git_commit(&options.paths),
+            started_at: started_at.map(|timestamp| timestamp.to_string()),
+            check_catalog_digest: Some(provenance::check_catalog_digest(&checks)),
         },
         summary: Summary::count(&findings),
         findings,

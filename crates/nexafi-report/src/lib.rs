@@ -2,7 +2,8 @@
 //!
 //! [`render_human`] writes compiler-style code frames and per-framework tables for a
 //! terminal, and [`render_json`] writes the versioned JSON report described in
-//! `docs/json-report.md`.
+//! `docs/json-report.md`. [`render_sarif`], [`render_junit`], [`render_oscal`],
+//! [`render_markdown`] and [`render_html`] write the formats of `docs/reports.md`.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -11,11 +12,35 @@ use std::str::FromStr;
 use nexafi_model::Finding;
 
 mod frame;
+mod html;
 mod human;
 mod json;
+mod junit;
+mod markdown;
+mod oscal;
+mod sarif;
 
+pub use html::render_html;
 pub use human::{HumanOptions, render_human};
 pub use json::render_json;
+pub use junit::render_junit;
+pub use markdown::render_markdown;
+pub use oscal::render_oscal;
+pub use sarif::render_sarif;
+
+/// Serializes a report document as pretty-printed JSON ending with a newline.
+///
+/// The report types have only string map keys, and serde_json writes non-finite floats as
+/// null, so no error is expected. The fallback still writes a valid JSON object naming the
+/// error.
+fn to_pretty_json(document: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(document).unwrap_or_else(|error| {
+        serde_json::json!({ "error": format!("failed to serialize the report: {error}") })
+            .to_string()
+    });
+    text.push('\n');
+    text
+}
 
 /// Orders findings by file, line and column, then by check id and resource so that the
 /// order is total.

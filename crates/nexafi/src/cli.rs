@@ -50,6 +50,11 @@ pub enum Command {
     #[command(subcommand)]
     Frameworks(FrameworksCommand),
 
+    /// Find card numbers, IBANs, routing numbers, national ids and secrets in files, or
+    /// mask them.
+    #[command(subcommand)]
+    Dlp(DlpCommand),
+
     /// Print a shell completion script to standard output.
     Completions {
         /// Shell to generate the script for.
@@ -64,13 +69,15 @@ pub struct ValidateArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    /// Report format; repeat it to write several reports from one scan. Default: human.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<ReportFormat>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output ("-" is standard output);
+    /// repeatable. The n-th --output goes with the n-th --format. A format without one goes
+    /// to standard output, and only one format may.
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
 
     /// Frameworks to report on, comma-separated ids or aliases (see `nexafi frameworks
     /// list`). Default: pci_dss, soc2, gdpr, sox_itgc, glba, ffiec.
@@ -131,13 +138,15 @@ pub struct SecurityArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub expiry_warning_days: u32,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    /// Report format; repeat it to write several reports from one assessment. Default:
+    /// human.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<ReportFormat>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output ("-" is standard output);
+    /// repeatable. The n-th --output goes with the n-th --format.
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
 
     /// Frameworks to report on, comma-separated ids or aliases.
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
@@ -202,12 +211,133 @@ pub enum FrameworksCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum DlpCommand {
+    /// Report sensitive values in files, directories (honouring .gitignore) or standard
+    /// input (`-`).
+    ///
+    /// Exit status: 0 when nothing is found, 1 when a value is found, 2 when an input
+    /// cannot be read or on a usage error.
+    Scan(DlpScanArgs),
+    /// Copy inputs with every sensitive value masked or tokenised: standard input to
+    /// standard output, files into --output-dir, or files rewritten with --in-place.
+    Redact(DlpRedactArgs),
+}
+
+/// Options shared by `dlp scan` and `dlp redact`.
+#[derive(Debug, Args)]
+pub struct DlpDetectArgs {
+    /// Allow-list file (YAML): SHA-256 hashes of accepted values and path globs to skip.
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: Option<PathBuf>,
+
+    /// Drop findings whose confidence, from 0 to 100, is below this.
+    #[arg(long, value_name = "0-100", default_value_t = nexafi_dlp::DEFAULT_MIN_CONFIDENCE,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_confidence: u8,
+
+    /// Run only these detectors, comma-separated (card-number, iban, aba-routing-number,
+    /// swift-bic, us-ssn, email-address, aws-access-key-id, aws-secret-access-key,
+    /// private-key, jwt, github-token, gitlab-token, slack-token, slack-webhook,
+    /// stripe-key, generic-secret). Default: all.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub detector: Vec<nexafi_dlp::Detector>,
+
+    /// Number of files scanned in parallel. Default: one per CPU core.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DlpScanArgs {
+    /// Files or directories to scan, or `-` for standard input.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub detect: DlpDetectArgs,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = DlpFormat::Human)]
+    pub format: DlpFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DlpRedactArgs {
+    /// Files or directories to redact, or `-` (the default) for standard input.
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub detect: DlpDetectArgs,
+
+    /// Replacement of found values.
+    #[arg(long, value_enum, default_value_t = DlpMode::Pci)]
+    pub mode: DlpMode,
+
+    /// File holding the tokenisation key (at least 16 bytes) for --mode token. Without it
+    /// the key is read from the environment variable NEXAFI_DLP_TOKEN_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Directory to write redacted copies of the input files to, keeping their relative
+    /// paths.
+    #[arg(long, value_name = "DIR", conflicts_with = "in_place")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Rewrite the input files themselves.
+    #[arg(long)]
+    pub in_place: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DlpFormat {
+    /// One line per finding: file:line:column, detector, masked preview, confidence.
+    Human,
+    /// A JSON document with every finding and the scan totals (see docs/dlp.md).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DlpMode {
+    /// Card numbers keep at most the first six and last four digits; other values are
+    /// masked in full.
+    Pci,
+    /// Every character of a value becomes `*`, except spaces, dashes and line breaks.
+    Full,
+    /// Keyed HMAC-SHA256 tokens that keep the format: digits stay digits, lengths and
+    /// IBAN country codes stay.
+    Token,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Text for a terminal, with code frames and a summary table.
     Human,
     /// The versioned JSON report (see docs/json-report.md).
     Json,
+}
+
+/// A report format of `nexafi validate` (see docs/reports.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Text for a terminal, with code frames and a summary table.
+    Human,
+    /// The versioned JSON report (see docs/json-report.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML: a test case per check and resource, for CI test views.
+    Junit,
+    /// OSCAL 1.1.2 assessment results JSON, for GRC tools and auditors.
+    Oscal,
+    /// Markdown, for pull request comments and job summaries.
+    Markdown,
+    /// A self-contained HTML page for auditors.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

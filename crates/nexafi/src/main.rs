@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Security(args) => commands::security::run(&args, color),
         Command::Checks(command) => commands::checks::run(command, color),
         Command::Frameworks(command) => commands::frameworks::run(command, color),
+        Command::Dlp(command) => commands::dlp::run(command, color),
         Command::Completions { shell } => commands::completions::run(shell),
     };
 

@@ -161,8 +161,12 @@ impl Drop for Server {
 fn weak_protocol_target_fails() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), "-tls1");
+    let sarif_path = dir.path().join("security.sarif");
     let output = nexafi()
-        .args(["security", "--format", "json", "--target"])
+        .args(["security", "--format", "json", "--format", "sarif"])
+        .args(["--output", "-", "--output"])
+        .arg(&sarif_path)
+        .arg("--target")
         .arg(format!("https://127.0.0.1:{}/", server.port))
         .arg("--ca-file")
         .arg(dir.path().join("ca.pem"))
@@ -174,6 +178,15 @@ fn weak_protocol_target_fails() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif_path).unwrap()).unwrap();
+    let rules: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"NXF-TLS-001"), "{rules:?}");
     let report = json_of(&output);
     assert_eq!(verdicts(&report, "NXF-TLS-001"), ["fail"]);
     assert_eq!(verdicts(&report, "NXF-TLS-002"), ["fail"]);

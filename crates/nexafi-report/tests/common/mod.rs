@@ -4,10 +4,13 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use nexafi_model::{
-    ControlResult, ControlStatus, FileId, Finding, FrameworkResult, ScanInputs, ScanResult,
-    Severity, SourceMap, Span, Summary, ToolInfo, Verdict, fingerprint,
+    Attestation, CheckDocs, CheckMeta, CheckStatus, ControlResult, ControlStatus, FileId, Finding,
+    FrameworkResult, InputKind, ScanInputs, ScanResult, Severity, SourceMap, Span, Summary,
+    Suppression, SuppressionKind, ToolInfo, Verdict, WaiverUse, fingerprint,
 };
 
 pub const TERRAFORM: &str = r#"resource "aws_kms_key" "ledger" {
@@ -345,4 +348,232 @@ pub fn fixture() -> Fixture {
         waivers: Vec::new(),
     };
     Fixture { sources, result }
+}
+
+/// Builds the scan of [`fixture`] with everything an audit report shows besides findings.
+/// It adds the scan's commit, start time and rule set digest, a waived finding, a finding
+/// whose waiver has expired and an unused waiver. One manual control is attested and
+/// another one's review is overdue.
+pub fn audit_fixture() -> Fixture {
+    let Fixture {
+        sources,
+        mut result,
+    } = fixture();
+
+    result.inputs.commit = Some("3f1c2a9e4b7d8c6f5a0e1d2c3b4a5f6e7d8c9b0a".to_owned());
+    result.inputs.started_at = Some("2026-11-30T09:15:00Z".to_owned());
+    result.inputs.check_catalog_digest =
+        Some("6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b".to_owned());
+
+    let accepted = Suppression {
+        kind: SuppressionKind::Waiver,
+        file: "nexafi.toml".to_owned(),
+        line: 4,
+        reason: "key is recreated by the ledger migration".to_owned(),
+        owner: Some("platform-team".to_owned()),
+        expires: Some("2027-01-31".to_owned()),
+        ticket: Some("SEC-1042".to_owned()),
+        accepted: None,
+        expired: false,
+    };
+    let lapsed = Suppression {
+        kind: SuppressionKind::Inline,
+        file: "k8s/ledger.yaml".to_owned(),
+        line: 12,
+        reason: "privileged until the <eBPF> agent moves to a DaemonSet".to_owned(),
+        owner: Some("sre".to_owned()),
+        expires: Some("2026-10-01".to_owned()),
+        ticket: None,
+        accepted: None,
+        expired: true,
+    };
+    let unused = Suppression {
+        kind: SuppressionKind::Waiver,
+        file: "nexafi.toml".to_owned(),
+        line: 11,
+        reason: "legacy bucket is read-only".to_owned(),
+        owner: Some("data-team".to_owned()),
+        expires: Some("2027-06-30".to_owned()),
+        ticket: None,
+        accepted: None,
+        expired: false,
+    };
+
+    for finding in &mut result.findings {
+        match finding.check_id.as_str() {
+            "NXF-AWS-KMS-002" => finding.suppression = Some(accepted.clone()),
+            "NXF-K8S-POD-001" => finding.suppression = Some(lapsed.clone()),
+            _ => {}
+        }
+    }
+    result.waivers = vec![
+        WaiverUse {
+            declaration: accepted,
+            check: "NXF-AWS-KMS-002".to_owned(),
+            target: Some("aws_kms_key.ledger".to_owned()),
+            matched: 1,
+        },
+        WaiverUse {
+            declaration: lapsed,
+            check: "NXF-K8S-POD-001".to_owned(),
+            target: None,
+            matched: 1,
+        },
+        WaiverUse {
+            declaration: unused,
+            check: "NXF-AWS-S3".to_owned(),
+            target: Some("aws_s3_bucket.legacy_*".to_owned()),
+            matched: 0,
+        },
+    ];
+
+    for framework in &mut result.frameworks {
+        for control in &mut framework.controls {
+            control.attestation = match (framework.id.as_str(), control.id.as_str()) {
+                ("pci_dss", "12.1.1") => Some(Attestation {
+                    evidence: "Information security policy v7, approved by the board".to_owned(),
+                    owner: "ciso@nexafi.example".to_owned(),
+                    date: "2026-09-15".to_owned(),
+                    review_interval_days: 365,
+                    due: "2027-09-15".to_owned(),
+                    overdue: false,
+                }),
+                ("soc2", "CC1.1") => Some(Attestation {
+                    evidence: "Code of conduct acknowledgements & training records".to_owned(),
+                    owner: "hr@nexafi.example".to_owned(),
+                    date: "2025-06-01".to_owned(),
+                    review_interval_days: 365,
+                    due: "2026-06-01".to_owned(),
+                    overdue: true,
+                }),
+                _ => None,
+            };
+        }
+    }
+    Fixture { sources, result }
+}
+
+/// Declarations of the fixture's checks, as the CLI passes them to the SARIF renderer.
+pub fn check_metas() -> Vec<CheckMeta> {
+    const DOCS: CheckDocs = CheckDocs {
+        what: "Reads the setting named in the finding and fails when it is unsafe.",
+        why: "A regulated platform must show each setting is safe.",
+        fix: "Set the attribute to the expected value:\n\n```hcl\nenable_key_rotation = true\n```",
+        limitations: "Values known only at apply time are reported as unknown.",
+    };
+    let meta = |id: &'static str,
+                slug: &'static str,
+                title: &'static str,
+                severity: Severity,
+                input: InputKind,
+                categories: &'static [&'static str]| CheckMeta {
+        id,
+        slug,
+        title,
+        severity,
+        input,
+        kinds: &[],
+        categories,
+        extra_controls: &[],
+        status: CheckStatus::Stable,
+        aliases: &[],
+        references: &["https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"],
+        docs: DOCS,
+    };
+    vec![
+        meta(
+            "NXF-K8S-POD-001",
+            "container-privileged",
+            "Containers do not run privileged",
+            Severity::Critical,
+            InputKind::Kubernetes,
+            &["workload-hardening"],
+        ),
+        meta(
+            "NXF-K8S-POD-002",
+            "container-runs-as-root",
+            "Containers run as a non-root user",
+            Severity::High,
+            InputKind::Kubernetes,
+            &["workload-hardening"],
+        ),
+        meta(
+            "NXF-AWS-KMS-001",
+            "kms-key-rotation-disabled",
+            "KMS customer-managed keys rotate automatically",
+            Severity::Medium,
+            InputKind::Terraform,
+            &["key-rotation"],
+        ),
+        meta(
+            "NXF-AWS-KMS-002",
+            "kms-deletion-window-short",
+            "KMS keys have a deletion window of at least 30 days",
+            Severity::Low,
+            InputKind::Terraform,
+            &["kms-key-access"],
+        ),
+        meta(
+            "NXF-AWS-S3-004",
+            "s3-bucket-name-unclassified",
+            "S3 bucket names follow the data-classification prefix",
+            Severity::Low,
+            InputKind::Terraform,
+            &["asset-inventory"],
+        ),
+    ]
+}
+
+/// Returns the path of a pinned peer tool from `$NEXAFI_TOOLS_BIN`. Panics with the fix when
+/// the variable or the tool is missing, because a schema test that skips proves nothing.
+pub fn peer_tool(name: &str) -> PathBuf {
+    let Some(directory) = std::env::var_os("NEXAFI_TOOLS_BIN") else {
+        panic!(
+            "NEXAFI_TOOLS_BIN is not set; run scripts/test.sh, or export NEXAFI_TOOLS_BIN=<repository>/.venv/bin after installing scripts/requirements-test.txt there"
+        );
+    };
+    let tool = PathBuf::from(directory).join(name);
+    assert!(
+        tool.is_file(),
+        "{} is missing; install the pinned tools of scripts/requirements-test.txt into the directory NEXAFI_TOOLS_BIN names",
+        tool.display()
+    );
+    tool
+}
+
+/// Returns a schema file of `tests/schemas`.
+pub fn schema_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/schemas")
+        .join(name)
+}
+
+/// Validates `document` against `schema` with check-jsonschema and returns its output on
+/// failure.
+pub fn check_jsonschema(schema: &Path, document: &str, extension: &str) -> Result<(), String> {
+    let Ok(directory) = tempfile::tempdir() else {
+        panic!("cannot create a temporary directory");
+    };
+    let instance = directory.path().join(format!("report.{extension}"));
+    if let Err(error) = std::fs::write(&instance, document) {
+        panic!("cannot write {}: {error}", instance.display());
+    }
+    let output = match Command::new(peer_tool("check-jsonschema"))
+        .arg("--schemafile")
+        .arg(schema)
+        .arg(&instance)
+        .output()
+    {
+        Ok(output) => output,
+        Err(error) => panic!("cannot run check-jsonschema: {error}"),
+    };
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
 }

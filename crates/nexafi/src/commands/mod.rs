@@ -2,6 +2,7 @@
 
 pub mod checks;
 pub mod completions;
+pub mod dlp;
 pub mod frameworks;
 pub mod security;
 pub mod validate;

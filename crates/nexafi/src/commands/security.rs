@@ -12,11 +12,10 @@ use nexafi_engine::{ScanOptions, resolve_frameworks, scan};
 use nexafi_iac::terraform;
 use nexafi_model::{CheckMeta, Finding, ScanInputs, ScanResult, Summary, ToolInfo, Verdict};
 use nexafi_probe::{ProbeOptions, Target};
-use nexafi_report::{HumanOptions, render_human, render_json};
 
 use crate::Outcome;
-use crate::cli::{OutputFormat, SecurityArgs};
-use crate::commands::validate::outcome;
+use crate::cli::SecurityArgs;
+use crate::commands::validate::{ReportView, outcome, pair_outputs, render_report};
 use crate::output::write_report;
 
 /// Categories whose checks prove resilience or governance rather than security; their
@@ -37,6 +36,7 @@ const NON_SECURITY_CATEGORIES: &[&str] = &[
 
 pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
     nexafi_compliance::load()?;
+    let destinations = pair_outputs(&args.format, &args.output)?;
     let targets = args
         .target
         .iter()
@@ -146,20 +146,21 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         waivers: Vec::new(),
     };
 
-    let text = match args.format {
-        OutputFormat::Json => render_json(&result),
-        OutputFormat::Human => {
-            let options = HumanOptions {
-                color: color && args.output.is_none(),
-                show_passed: args.show_passed,
-            };
-            let sources = sources.unwrap_or_default();
-            let mut buffer = Vec::new();
-            render_human(&result, &sources, &options, &mut buffer)?;
-            String::from_utf8_lossy(&buffer).into_owned()
-        }
-    };
-    write_report(args.output.as_deref(), &text)?;
+    let sources = sources.unwrap_or_default();
+    let mut reports = Vec::with_capacity(destinations.len());
+    for (format, output) in destinations {
+        let view = ReportView {
+            result: &result,
+            sources: &sources,
+            checks: &checks,
+            show_passed: args.show_passed,
+            color: color && output.is_none(),
+        };
+        reports.push((output, render_report(format, &view)?));
+    }
+    for (output, text) in &reports {
+        write_report(output.as_deref(), text)?;
+    }
     Ok(outcome(
         &result,
         args.severity_threshold,
