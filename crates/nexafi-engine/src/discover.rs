@@ -25,10 +25,12 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Counts the inputs: every file, plus one per overlay directory.
     pub fn file_count(&self) -> usize {
         self.terraform_dirs.values().map(Vec::len).sum::<usize>()
             + self.manifests.len()
             + self.dockerfiles.len()
+            + self.kustomizations.len()
     }
 }
 

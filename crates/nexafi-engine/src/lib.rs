@@ -234,8 +234,16 @@ fn with_overlays(
         resources,
         diagnostics,
     };
+    // Overlays that share a broken base each report it: keep one copy of each problem.
+    let mut seen: Vec<Diagnostic> = Vec::new();
     for overlay in built {
-        loaded.extend(overlay);
+        loaded.resources.extend(overlay.resources);
+        for diagnostic in overlay.diagnostics {
+            if !seen.contains(&diagnostic) {
+                seen.push(diagnostic.clone());
+                loaded.diagnostics.push(diagnostic);
+            }
+        }
     }
     loaded
 }

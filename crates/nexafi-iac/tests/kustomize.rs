@@ -1,6 +1,6 @@
 //! The Kustomize builder on overlays in `tests/data/kustomize` and in temporary
 //! directories. Expected objects are written by hand from kustomize v5's documented
-//! behaviour; each case says which behaviour it proves.
+//! behaviour, and each case states which behaviour it proves.
 
 // A failed expectation in a test is a test failure, which is what a panic reports.
 #![allow(clippy::expect_used, clippy::unwrap_used)]

@@ -47,7 +47,7 @@ fn write(root: &Path, files: &[(&str, &str)]) {
     }
 }
 
-/// A base, and an overlay whose patch makes the container privileged.
+/// Writes a base, and an overlay whose patch makes the container privileged.
 fn overlay_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write(

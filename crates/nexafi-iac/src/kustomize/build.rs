@@ -603,7 +603,13 @@ fn block_lines(file_text: &str, span: Span, value: &str) -> Option<BlockLines> {
         if !blank && content.len() - content.trim_start_matches(' ').len() < indent {
             break;
         }
-        let skip = indent.min(content.len());
+        // Only the indentation's spaces are skipped: a blank line may be shorter, or hold
+        // other whitespace that must not be cut through.
+        let skip = content
+            .bytes()
+            .take(indent)
+            .take_while(|byte| *byte == b' ')
+            .count();
         starts.push((rebuilt.len(), offset + skip));
         rebuilt.push_str(&line[skip..]);
         offset += line.len();

@@ -1,8 +1,8 @@
 //! Strategic merge patches, as kustomize applies them to Kubernetes objects.
 //!
 //! Maps merge key by key and a `null` value deletes its key. Lists of the common pod spec
-//! fields merge by their Kubernetes merge key (containers, volumes and env by `name`,
-//! container ports by `containerPort`, volume mounts by `mountPath`); other lists are
+//! fields merge by their Kubernetes merge key: containers, volumes and env by `name`,
+//! container ports by `containerPort`, volume mounts by `mountPath`. Other lists are
 //! replaced. `$patch: delete` removes a list item, a map or the whole object, and
 //! `$patch: replace` replaces instead of merging. Values taken from the patch keep the
 //! patch's spans, so findings point at the line of the patch that set them.
@@ -13,11 +13,11 @@
 
 use nexafi_model::{Map, Node, Value};
 
-/// What a patch leaves of its target.
+/// Result of applying a patch to its target.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Kept,
-    /// The patch says `$patch: delete` at its top: the object is removed.
+    /// The patch has `$patch: delete` at its top, so the object is removed.
     Deleted,
 }
 

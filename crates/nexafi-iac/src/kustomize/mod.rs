@@ -4,9 +4,10 @@
 //! overlay. [`plan`] reads only the kustomization files under the scanned paths to find the
 //! overlays that no other overlay includes (the leaves) and every file the overlays
 //! consume. [`Builder::build`] then builds one leaf into Kubernetes objects whose nodes
-//! keep the spans of the file that set each value: the base manifest where a value
-//! survives from a base, the patch where a patch set it, the kustomization entry where a
-//! transformer (namespace, labels, images, replicas) or a generator wrote it.
+//! keep the spans of the file that set each value. A value kept from a base points into
+//! the base manifest, and a value a patch set points into the patch. A value written by a
+//! transformer (namespace, labels, images, replicas) or a generator points at its
+//! kustomization entry.
 //!
 //! Nothing is fetched: a remote resource (a URL or a Git address) is an unknown
 //! diagnostic, and the overlay is built without it.
@@ -68,9 +69,9 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Builds the overlay in `dir` the way `kustomize build dir` does. Problems that stop
-    /// the build are error diagnostics naming the kustomization file, the entry and the
-    /// fix; parts that cannot be resolved offline are unknown diagnostics.
+    /// Builds the overlay in `dir` the way `kustomize build dir` does. A problem that stops
+    /// the build is an error diagnostic naming the kustomization file, the entry and the
+    /// fix. Parts that cannot be resolved offline are unknown diagnostics.
     pub fn build(&self, dir: &Path) -> Loaded {
         build::build(self, dir)
     }

@@ -59,7 +59,7 @@ const CONTAINER_REFERENCES: &[(&[&str], &str)] = &[
     (&["envFrom", "[]", "secretRef", "name"], "Secret"),
 ];
 
-/// Fields outside pod specs that name other objects, by the kind that holds them.
+/// Fields outside pod specs that name other objects, by the kind that contains them.
 const OBJECT_REFERENCES: &[(&str, &[&str], &str)] = &[
     ("StatefulSet", &["spec", "serviceName"], "Service"),
     (

@@ -1,4 +1,4 @@
-//! Which overlays to build, and which files they consume.
+//! The plan of a scan's overlays: the ones to build and the files they consume.
 //!
 //! Only kustomization files are read here, and only the paths they list. A file that a
 //! broken overlay lists still counts as consumed, so that a patch (a partial object) is
@@ -31,7 +31,7 @@ impl Plan {
     }
 }
 
-/// What one kustomization file lists.
+/// The paths one kustomization file lists.
 #[derive(Debug, Default)]
 struct Listing {
     is_component: bool,

@@ -84,7 +84,7 @@ pub(crate) fn rename(objects: &mut [Object], prefix: Option<&Node>, suffix: Opti
     }
 }
 
-/// Adds labels to metadata and, as the set asks, to templates and selectors, at the
+/// Adds labels to metadata and, as the set requests, to templates and selectors, at the
 /// paths of kustomize's `commonLabels` field specs.
 pub(crate) fn labels(objects: &mut [Object], set: &LabelSet) {
     if set.pairs.is_empty() {
@@ -275,10 +275,12 @@ fn rewrite_container(container: &mut Node, rules: &[ImageRule]) {
     let Some(current) = image.as_str() else {
         return;
     };
+
     let (name, tag, digest) = split_image(current);
     let Some(rule) = rules.iter().find(|rule| rule.name == name) else {
         return;
     };
+
     let new_name = rule
         .new_name
         .as_ref()
@@ -303,6 +305,7 @@ fn rewrite_container(container: &mut Node, rules: &[ImageRule]) {
             text
         }
     };
+
     // Point at the entry that decided the tag or digest, else at the new name.
     let span = rule
         .digest
