@@ -624,3 +624,152 @@ fn privileged_patch_points_at_patch() {
     assert!(file.ends_with("privileged.yaml"), "{file}");
     assert_eq!((line, text.as_str()), (11, "true"));
 }
+
+#[test]
+fn namespace_and_references_in_rbac() {
+    // The namespace moves ServiceAccount subjects that were in the default namespace, and
+    // the prefix follows into `roleRef`, subjects and the pod's service account, while a
+    // reference to an object outside the build keeps its name.
+    let dir = tree(&[
+        (
+            "rbac.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner-reads\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: reader\nsubjects:\n  - kind: ServiceAccount\n    name: runner\n  - kind: ServiceAccount\n    name: auditor\n    namespace: audit\n",
+        ),
+        (
+            "pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: job\nspec:\n  serviceAccountName: runner\n  imagePullSecrets:\n    - name: registry-credentials\n  containers:\n    - name: job\n      image: job:1\n",
+        ),
+        (
+            "kustomization.yaml",
+            "resources: [rbac.yaml, pod.yaml]\nnamespace: batch\nnamePrefix: nightly-\n",
+        ),
+    ]);
+    let built = Built::of(dir.path());
+    assert!(
+        built.loaded.diagnostics.is_empty(),
+        "{:?}",
+        built.loaded.diagnostics
+    );
+    let objects = built.objects();
+    let binding = &objects["rbac.authorization.k8s.io/v1/RoleBinding/batch/nightly-runner-reads"];
+    assert_eq!(binding["roleRef"]["name"], json!("nightly-reader"));
+    assert_eq!(
+        binding["subjects"],
+        json!([
+            {"kind": "ServiceAccount", "name": "nightly-runner", "namespace": "batch"},
+            {"kind": "ServiceAccount", "name": "auditor", "namespace": "audit"}
+        ])
+    );
+    let pod = &objects["v1/Pod/batch/nightly-job"]["spec"];
+    assert_eq!(pod["serviceAccountName"], json!("nightly-runner"));
+    assert_eq!(
+        pod["imagePullSecrets"][0]["name"],
+        json!("registry-credentials")
+    );
+}
+
+#[test]
+fn labels_without_selectors() {
+    // `labels` without includeSelectors touches metadata only; with includeTemplates it
+    // also labels the pod template, but never the selector.
+    let dir = tree(&[
+        ("deployment.yaml", DEPLOYMENT),
+        (
+            "kustomization.yaml",
+            "resources: [deployment.yaml]\nlabels:\n  - pairs: {team: payments}\n  - pairs: {tier: web}\n    includeTemplates: true\n",
+        ),
+    ]);
+    let built = Built::of(dir.path());
+    let deployment = &built.objects()["apps/v1/Deployment/default/web"];
+    assert_eq!(
+        deployment["metadata"]["labels"],
+        json!({"team": "payments", "tier": "web"})
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["labels"],
+        json!({"tier": "web"})
+    );
+    assert_eq!(deployment["spec"].get("selector"), None);
+}
+
+#[test]
+fn service_ports_merge_by_port() {
+    // Service ports merge by `port`, so a patch changes one port and keeps the other.
+    let dir = tree(&[
+        (
+            "service.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 80\n      targetPort: 8080\n    - port: 443\n      targetPort: 8443\n",
+        ),
+        (
+            "kustomization.yaml",
+            "resources: [service.yaml]\npatches:\n  - patch: |-\n      apiVersion: v1\n      kind: Service\n      metadata:\n        name: api\n      spec:\n        ports:\n          - port: 443\n            targetPort: 9443\n",
+        ),
+    ]);
+    let built = Built::of(dir.path());
+    assert!(
+        built.loaded.diagnostics.is_empty(),
+        "{:?}",
+        built.loaded.diagnostics
+    );
+    assert_eq!(
+        built.objects()["v1/Service/default/api"]["spec"]["ports"],
+        json!([
+            {"port": 80, "targetPort": 8080},
+            {"port": 443, "targetPort": 9443}
+        ])
+    );
+}
+
+#[test]
+fn generator_behavior_errors() {
+    // `create` of a name a base already generates, and `merge` of a name no base has,
+    // are both rejected by kustomize.
+    let cases = [
+        ("create", "already exists in a base"),
+        ("merge", "no base defines it"),
+    ];
+    for (behavior, expected) in cases {
+        let name = if behavior == "merge" {
+            "other"
+        } else {
+            "settings"
+        };
+        let dir = tree(&[
+            (
+                "base/kustomization.yaml",
+                "configMapGenerator:\n  - name: settings\n    literals: [A=1]\n",
+            ),
+            (
+                "prod/kustomization.yaml",
+                &format!(
+                    "resources: [../base]\nconfigMapGenerator:\n  - name: {name}\n    behavior: {behavior}\n    literals: [A=2]\n"
+                ),
+            ),
+        ]);
+        let built = Built::of(&dir.path().join("prod"));
+        let (_, position, message) = built.error();
+        assert_eq!(position.line, 3, "{behavior}");
+        assert!(message.contains(expected), "{behavior}: {message}");
+    }
+}
+
+#[test]
+fn unsupported_field_is_unknown() {
+    let dir = tree(&[
+        ("deployment.yaml", DEPLOYMENT),
+        (
+            "kustomization.yaml",
+            "resources: [deployment.yaml]\nreplacements:\n  - path: replacement.yaml\n",
+        ),
+    ]);
+    let built = Built::of(dir.path());
+    assert!(built.messages(DiagnosticLevel::Error).is_empty());
+    let unknown = built.messages(DiagnosticLevel::Unknown);
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(
+        unknown[0].starts_with("`replacements` is not applied"),
+        "{}",
+        unknown[0]
+    );
+    assert_eq!(built.loaded.resources.len(), 1);
+}
