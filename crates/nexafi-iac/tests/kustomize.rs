@@ -171,7 +171,7 @@ fn base_alone_matches_expected() {
 }
 
 #[test]
-fn spans_follow_the_file_that_set_the_value() {
+fn spans_follow_their_source_file() {
     let built = Built::of(&data("layers/overlays/prod"));
     let deployment = built.resource("apps/v1/Deployment/payments/prod-ledger");
     let at = |path: &str| built.place(deployment.body.lookup(path).node().expect(path).span);
