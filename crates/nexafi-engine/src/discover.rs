@@ -270,6 +270,21 @@ mod tests {
     }
 
     #[test]
+    fn discover_missing_path_is_error() {
+        let error = discover(&[PathBuf::from("/nonexistent/nexafi")], &[]).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/nexafi"));
+    }
+
+    #[test]
+    fn discover_explicit_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "Dockerfile", "FROM scratch\n");
+        let path = dir.path().join("Dockerfile");
+        let inputs = discover(std::slice::from_ref(&path), &[]).unwrap();
+        assert_eq!(inputs.dockerfiles, vec![path]);
+    }
+
+    #[test]
     fn discover_finds_kustomizations() {
         let dir = tempfile::tempdir().unwrap();
         write(
@@ -289,20 +304,5 @@ mod tests {
                 .manifests
                 .contains(&dir.path().join("prod/Kustomization"))
         );
-    }
-
-    #[test]
-    fn discover_missing_path_is_error() {
-        let error = discover(&[PathBuf::from("/nonexistent/nexafi")], &[]).unwrap_err();
-        assert!(error.to_string().contains("/nonexistent/nexafi"));
-    }
-
-    #[test]
-    fn discover_explicit_file() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "Dockerfile", "FROM scratch\n");
-        let path = dir.path().join("Dockerfile");
-        let inputs = discover(std::slice::from_ref(&path), &[]).unwrap();
-        assert_eq!(inputs.dockerfiles, vec![path]);
     }
 }

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use nexafi_checks::Check;
-use nexafi_iac::kustomize;
 use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, kubernetes, terraform};
 use nexafi_model::{
     Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap, Span,
@@ -209,8 +208,8 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
 /// Plans the Kustomize overlays and drops the files they consume from the raw manifests,
 /// so a base is checked as its overlays build it and a patch is never read as a whole
 /// object.
-fn plan_overlays(mut inputs: Inputs) -> (Inputs, kustomize::Plan) {
-    let plan = kustomize::plan(&inputs.kustomizations);
+fn plan_overlays(mut inputs: Inputs) -> (Inputs, nexafi_iac::kustomize::Plan) {
+    let plan = nexafi_iac::kustomize::plan(&inputs.kustomizations);
     inputs.manifests.retain(|path| !plan.consumes(path));
     tracing::debug!(overlays = plan.leaves.len(), "planned Kustomize overlays");
     (inputs, plan)
@@ -219,12 +218,12 @@ fn plan_overlays(mut inputs: Inputs) -> (Inputs, kustomize::Plan) {
 /// Builds every leaf overlay in parallel and adds its objects and diagnostics to those
 /// of the other inputs.
 fn with_overlays(
-    plan: &kustomize::Plan,
+    plan: &nexafi_iac::kustomize::Plan,
     sources: &SourceMap,
     diagnostics: Vec<Diagnostic>,
     resources: Vec<Resource>,
 ) -> Loaded {
-    let builder = kustomize::Builder::new(sources);
+    let builder = nexafi_iac::kustomize::Builder::new(sources);
     let built: Vec<Loaded> = plan
         .leaves
         .par_iter()
