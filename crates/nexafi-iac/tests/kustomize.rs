@@ -773,3 +773,29 @@ fn unsupported_field_is_unknown() {
     );
     assert_eq!(built.loaded.resources.len(), 1);
 }
+
+#[test]
+fn remote_component_and_label_fields_are_unknown() {
+    let dir = tree(&[
+        ("deployment.yaml", DEPLOYMENT),
+        (
+            "kustomization.yaml",
+            "resources: [deployment.yaml]\ncomponents:\n  - github.com/example/components//tls?ref=v1\nlabels:\n  - pairs: {team: payments}\n    fields:\n      - path: spec/template/metadata/labels\n        kind: Deployment\n",
+        ),
+    ]);
+    let built = Built::of(dir.path());
+    assert!(built.messages(DiagnosticLevel::Error).is_empty());
+    let unknown = built.messages(DiagnosticLevel::Unknown);
+    assert_eq!(unknown.len(), 2, "{unknown:?}");
+    assert!(
+        unknown[0].starts_with("`labels.fields` is not applied"),
+        "{}",
+        unknown[0]
+    );
+    assert!(unknown[1].starts_with("remote component"), "{}", unknown[1]);
+    let deployment = &built.objects()["apps/v1/Deployment/default/web"];
+    assert_eq!(
+        deployment["metadata"]["labels"],
+        json!({"team": "payments"})
+    );
+}

@@ -170,6 +170,19 @@ impl Run<'_, '_> {
         }
         for entry in &kustomization.components {
             let dir = normalize(&kustomization.dir.join(&entry.text));
+            if !dir.is_dir() && looks_remote(&entry.text) {
+                self.unknown(
+                    &kustomization.path,
+                    entry.span,
+                    format!(
+                        "remote component {:?} is not fetched (nexafi works offline), so its \
+                         objects and patches were not applied; vendor it into the repository \
+                         and list the local path",
+                        entry.text
+                    ),
+                );
+                continue;
+            }
             if !dir.is_dir() {
                 return Err(Failure::new(
                     &kustomization.path,

@@ -515,8 +515,15 @@ pub(crate) fn read(
             include_templates: true,
         });
     }
+    let mut unsupported: Vec<Spanned> = Vec::new();
     for item in reader.list(map.get("labels"), "labels")? {
         let entry = reader.map(item, "labels")?;
+        if let Some(fields) = entry.get("fields").filter(|node| !node.is_null()) {
+            unsupported.push(Spanned {
+                text: "labels.fields".to_owned(),
+                span: fields.span,
+            });
+        }
         let include_selectors = reader
             .flag(entry.get("includeSelectors"), "labels.includeSelectors")?
             .unwrap_or(false);
@@ -618,22 +625,19 @@ pub(crate) fn read(
         }
     }
 
-    let unsupported = UNSUPPORTED_FIELDS
-        .iter()
-        .filter_map(|field| {
-            let node = map.get(*field)?;
-            let empty = match &node.value {
-                Value::Null => true,
-                Value::List(items) => items.is_empty(),
-                Value::Map(entries) => entries.is_empty(),
-                _ => false,
-            };
-            (!empty).then(|| Spanned {
-                text: (*field).to_owned(),
-                span: node.span,
-            })
+    unsupported.extend(UNSUPPORTED_FIELDS.iter().filter_map(|field| {
+        let node = map.get(*field)?;
+        let empty = match &node.value {
+            Value::Null => true,
+            Value::List(items) => items.is_empty(),
+            Value::Map(entries) => entries.is_empty(),
+            _ => false,
+        };
+        (!empty).then(|| Spanned {
+            text: (*field).to_owned(),
+            span: node.span,
         })
-        .collect();
+    }));
 
     Ok(Kustomization {
         path: path.to_path_buf(),
