@@ -169,6 +169,10 @@ pub struct SecurityArgs {
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
 
+    /// Do not search the scanned files for secrets and sensitive data.
+    #[arg(long)]
+    pub no_sensitive_data: bool,
+
     /// Show passing checks in human output too.
     #[arg(long)]
     pub show_passed: bool,
