@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use nexafi_model::{CheckMeta, ControlResult, ControlStatus, Finding, FrameworkResult, Verdict};
+use nexafi_model::{
+    Attestation, CheckMeta, ControlResult, ControlStatus, Finding, FrameworkResult, Verdict,
+};
 
 use crate::catalog::{Catalog, Framework, catalog};
 
@@ -14,6 +16,26 @@ pub fn evaluate(
     findings: &[Finding],
 ) -> Vec<FrameworkResult> {
     catalog().evaluate(frameworks, checks, findings)
+}
+
+/// Evaluates every control of each framework against the embedded catalog and attaches
+/// the attestations of manual controls. See [`Catalog::evaluate_attested`].
+pub fn evaluate_attested(
+    frameworks: &[&str],
+    checks: &[CheckMeta],
+    findings: &[Finding],
+    attestations: &[ControlAttestation],
+) -> Vec<FrameworkResult> {
+    catalog().evaluate_attested(frameworks, checks, findings, attestations)
+}
+
+/// An attestation of one control, as `nexafi.toml` declares it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlAttestation {
+    /// Framework id (not an alias).
+    pub framework: String,
+    pub control: String,
+    pub attestation: Attestation,
 }
 
 /// Findings of one check, counted per verdict.
@@ -127,6 +149,56 @@ impl Catalog {
                 };
                 evaluate_framework(framework, &context)
             })
+            .collect()
+    }
+
+    /// Evaluates like [`Catalog::evaluate`], then attaches each attestation to its
+    /// control when that control's status is `manual`.
+    ///
+    /// An attestation changes no status, score or coverage: those measure what the
+    /// scanned code proves, and an attestation is a person's statement about process.
+    /// Reports list attested controls, and overdue ones, beside the scores. Attestations
+    /// of frameworks not evaluated, or of controls with another status, are ignored;
+    /// callers validate them with [`Catalog::primary_checks`] first.
+    pub fn evaluate_attested(
+        &self,
+        frameworks: &[&str],
+        checks: &[CheckMeta],
+        findings: &[Finding],
+        attestations: &[ControlAttestation],
+    ) -> Vec<FrameworkResult> {
+        let mut results = self.evaluate(frameworks, checks, findings);
+        for result in &mut results {
+            for control in &mut result.controls {
+                if control.status != ControlStatus::Manual {
+                    continue;
+                }
+                control.attestation = attestations
+                    .iter()
+                    .find(|entry| entry.framework == result.id && entry.control == control.id)
+                    .map(|entry| entry.attestation.clone());
+            }
+        }
+        results
+    }
+
+    /// Returns the ids of the checks among `checks` that give primary evidence for a
+    /// control, through their categories or extra controls. A control without any is
+    /// manual in every scan.
+    pub fn primary_checks(
+        &self,
+        framework: &str,
+        control: &str,
+        checks: &[CheckMeta],
+    ) -> Vec<&'static str> {
+        checks
+            .iter()
+            .filter(|check| {
+                self.controls_for(check.categories, check.extra_controls)
+                    .get(framework)
+                    .is_some_and(|controls| controls.iter().any(|id| id == control))
+            })
+            .map(|check| check.id)
             .collect()
     }
 }

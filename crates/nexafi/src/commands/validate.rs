@@ -31,6 +31,11 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
+        config: args.config.clone(),
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+        diff_base: args.diff_base.clone(),
+        ..ScanOptions::default()
     };
     let started = Instant::now();
     let output = scan(&options)?;
@@ -41,6 +46,9 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "scan finished"
     );
+    if let (Some(path), Some(entries)) = (&args.write_baseline, output.baseline_entries) {
+        eprintln!("wrote {entries} entries to the baseline {}", path.display());
+    }
 
     let text = match args.format {
         OutputFormat::Json => render_json(&output.result),
