@@ -646,6 +646,90 @@ mod tests {
         assert_eq!(results[0].name, "pci_dss name");
     }
 
+    fn attestation(overdue: bool) -> Attestation {
+        Attestation {
+            evidence: "policy v3".to_owned(),
+            owner: "ciso".to_owned(),
+            date: "2026-01-10".to_owned(),
+            review_interval_days: 365,
+            due: "2027-01-10".to_owned(),
+            overdue,
+        }
+    }
+
+    fn attested(framework: &str, control: &str, overdue: bool) -> ControlAttestation {
+        ControlAttestation {
+            framework: framework.to_owned(),
+            control: control.to_owned(),
+            attestation: attestation(overdue),
+        }
+    }
+
+    #[test]
+    fn attestation_attached_to_manual_control() {
+        let findings = [finding("ENC-1", Verdict::Pass)];
+        let attestations = [attested("pci_dss", "1.3", true)];
+        let results =
+            test_catalog().evaluate_attested(&["pci_dss"], &checks(), &findings, &attestations);
+        let process = control(&results, "pci_dss", "1.3");
+        assert_eq!(process.status, ControlStatus::Manual);
+        assert_eq!(process.attestation, Some(attestation(true)));
+        assert_eq!(control(&results, "pci_dss", "1.4").attestation, None);
+    }
+
+    #[test]
+    fn attestation_leaves_scores_alone() {
+        let findings = [
+            finding("ENC-1", Verdict::Pass),
+            finding("LOG-1", Verdict::Fail),
+        ];
+        let plain = test_catalog().evaluate(&["pci_dss"], &checks(), &findings);
+        let attestations = [
+            attested("pci_dss", "1.3", false),
+            attested("pci_dss", "1.4", false),
+        ];
+        let with =
+            test_catalog().evaluate_attested(&["pci_dss"], &checks(), &findings, &attestations);
+        assert_eq!(with[0].score, plain[0].score);
+        assert_eq!(with[0].coverage, plain[0].coverage);
+        assert_eq!(with[0].manual, 2);
+        assert_eq!(with[0].satisfied, 1);
+    }
+
+    #[test]
+    fn attestation_ignored_on_automated_control() {
+        let findings = [finding("ENC-1", Verdict::Fail)];
+        let attestations = [attested("pci_dss", "1.1", false)];
+        let results =
+            test_catalog().evaluate_attested(&["pci_dss"], &checks(), &findings, &attestations);
+        let encrypt = control(&results, "pci_dss", "1.1");
+        assert_eq!(encrypt.status, ControlStatus::NotSatisfied);
+        assert_eq!(encrypt.attestation, None);
+    }
+
+    #[test]
+    fn primary_checks_per_control() {
+        let catalog = test_catalog();
+        assert_eq!(
+            catalog.primary_checks("pci_dss", "1.1", &checks()),
+            vec!["ENC-1"]
+        );
+        assert_eq!(
+            catalog.primary_checks("soc2", "CC6.1", &checks()),
+            vec!["ENC-1", "LOG-1"]
+        );
+        assert!(
+            catalog
+                .primary_checks("pci_dss", "1.3", &checks())
+                .is_empty()
+        );
+        assert!(
+            catalog
+                .primary_checks("pci_dss", "1.4", &checks())
+                .is_empty()
+        );
+    }
+
     #[test]
     fn embedded_catalog_evaluates() {
         let rotation = check("KMS-1", &["key-rotation"]);
