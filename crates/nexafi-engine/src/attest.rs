@@ -6,7 +6,7 @@ use nexafi_model::{Attestation, CheckMeta};
 
 use crate::config::{EntryError, RawAttestation, at, date_value, non_empty, required};
 
-/// Longest review interval accepted: ten years, longer than any audit cycle.
+/// Maximum review interval in days, about ten years. A larger value is most likely a typo.
 const MAX_REVIEW_INTERVAL_DAYS: i64 = 3660;
 
 /// Validates one `[[attestation]]` entry against the embedded catalog and the built-in

@@ -20,11 +20,11 @@ pub const CONFIG_FILE_NAME: &str = "nexafi.toml";
 #[error("{}:{line}:{column}: {message}", path.display())]
 pub struct ConfigError {
     pub path: PathBuf,
-    /// 1-based line; 1 when the problem is with the whole file.
+    /// 1-based line, or 1 when the problem is with the whole file.
     pub line: u32,
     /// 1-based column in characters.
     pub column: u32,
-    /// What is wrong and how to fix it.
+    /// Description of the problem and of its fix.
     pub message: String,
 }
 
@@ -72,11 +72,11 @@ pub fn locate(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathB
         return Ok(None);
     }
     // Show the path relative to the working directory when it lies below it, as findings do.
-    let shown = std::env::current_dir()
+    let display_path = std::env::current_dir()
         .ok()
         .and_then(|current| candidate.strip_prefix(current).ok().map(Path::to_path_buf))
         .unwrap_or(candidate);
-    Ok(Some(shown))
+    Ok(Some(display_path))
 }
 
 /// Reads, parses and validates a configuration file.
@@ -92,7 +92,7 @@ pub fn load(path: &Path, checks: &[&str], today: Date) -> Result<Config, ConfigE
     parse(path, &text, checks, today)
 }
 
-/// Parses and validates configuration text; `path` names it in errors.
+/// Parses and validates configuration text. `path` names the file in errors.
 pub fn parse(path: &Path, text: &str, checks: &[&str], today: Date) -> Result<Config, ConfigError> {
     let source = SourceFile::new(path.to_path_buf(), text.to_owned());
     let error_at = |offset: usize, message: String| {

@@ -59,7 +59,7 @@ impl Syntax {
         }
     }
 
-    /// Returns true when the line holds nothing but a comment.
+    /// Returns true when the line contains only a comment.
     fn is_comment_line(self, line: &str) -> bool {
         let trimmed = line.trim_start();
         match self {

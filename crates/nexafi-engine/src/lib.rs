@@ -3,7 +3,7 @@
 //! [`scan`] is all `nexafi validate` needs: it returns the model (for code frames) and a
 //! [`ScanResult`] ready for any renderer. It also applies waivers from `nexafi.toml`,
 //! inline `nexafi:ignore` comments and baselines, and attaches attestations. Nothing here
-//! touches the network; only `--diff-base` runs the local `git` program.
+//! touches the network. Only `--diff-base` runs a program, the local `git`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -29,7 +29,7 @@ pub struct Suppressions<'a> {
 /// entries in file order, then the baseline. The first one in force wins, and the
 /// finding becomes `waived`. When every matching waiver has expired and no baseline
 /// entry matches, the finding keeps its verdict and carries the first expired waiver,
-/// so reports can say when it ran out. Only the waiver a finding carries counts as used.
+/// so reports can show when it expired. Only the waiver a finding carries counts as used.
 pub fn apply(
     suppressions: &Suppressions<'_>,
     findings: &mut [Finding],

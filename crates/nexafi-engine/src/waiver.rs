@@ -1,7 +1,7 @@
 //! Waivers: declarations that accept the risk of matching findings until an expiry date.
 //!
 //! A waiver comes from a `[[waiver]]` entry of `nexafi.toml` or from a `nexafi:ignore`
-//! comment in a scanned file. Both become a [`Waiver`]; only the way they select
+//! comment in a scanned file. Both become a [`Waiver`], and only the way they select
 //! findings differs.
 
 use std::path::Path;
@@ -280,14 +280,15 @@ mod tests {
 
     #[test]
     fn path_pattern_separators() {
-        let shallow = PathPattern::parse("legacy/*.tf");
-        let deep = PathPattern::parse("legacy/**");
-        assert!(shallow.is_ok() && deep.is_ok());
-        if let (Ok(shallow), Ok(deep)) = (shallow, deep) {
-            assert!(shallow.matches(Path::new("legacy/main.tf")));
-            assert!(!shallow.matches(Path::new("legacy/modules/main.tf")));
-            assert!(deep.matches(Path::new("legacy/modules/main.tf")));
-        }
+        let Ok(shallow) = PathPattern::parse("legacy/*.tf") else {
+            panic!("legacy/*.tf rejected")
+        };
+        let Ok(deep) = PathPattern::parse("legacy/**") else {
+            panic!("legacy/** rejected")
+        };
+        assert!(shallow.matches(Path::new("legacy/main.tf")));
+        assert!(!shallow.matches(Path::new("legacy/modules/main.tf")));
+        assert!(deep.matches(Path::new("legacy/modules/main.tf")));
     }
 
     #[test]

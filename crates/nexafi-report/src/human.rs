@@ -294,7 +294,7 @@ fn write_unused_waivers(
     writeln!(out)
 }
 
-/// Lists the attested manual controls of each framework, overdue reviews first marked.
+/// Lists the attested manual controls of each framework and marks overdue reviews.
 fn write_attestations(
     out: &mut dyn Write,
     frameworks: &[FrameworkResult],

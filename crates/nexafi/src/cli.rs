@@ -109,7 +109,7 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
 
-    /// Report only findings that did not exist at GIT_REF (a branch, tag or commit); the
+    /// Report only findings that did not exist at GIT_REF (a branch, tag or commit). The
     /// exit status then follows the new findings alone.
     #[arg(long, value_name = "GIT_REF")]
     pub diff_base: Option<String>,
