@@ -486,6 +486,61 @@ expires = "2026-09-30"
         assert!(config.is_ok_and(|config| config.waivers.is_empty()));
     }
 
+    fn attestation_text(control: &str, date: &str, interval: i64) -> String {
+        format!(
+            "[[attestation]]\nframework = \"pci\"\ncontrol = \"{control}\"\nevidence = \"policy v3\"\nowner = \"ciso\"\ndate = {date}\nreview_interval_days = {interval}\n"
+        )
+    }
+
+    #[test]
+    fn attestation_due_and_overdue() {
+        let text = attestation_text("12.10.1", "2025-06-01", 365);
+        let config = match parse_text(&text) {
+            Ok(config) => config,
+            Err(error) => panic!("{error}"),
+        };
+        let entry = &config.attestations[0];
+        assert_eq!(entry.framework, "pci_dss");
+        assert_eq!(entry.control, "12.10.1");
+        assert_eq!(entry.attestation.due, "2026-06-01");
+        assert!(!entry.attestation.overdue, "due today is not overdue");
+
+        let late = parse_text(&attestation_text("12.10.1", "2025-05-31", 365));
+        assert!(late.is_ok_and(|config| config.attestations[0].attestation.overdue));
+    }
+
+    #[test]
+    fn attestation_in_future_rejected() {
+        let error = error_of(&attestation_text("12.10.1", "2026-06-02", 365));
+        assert_eq!(error.line, 6);
+        assert!(error.message.contains("is in the future"), "{error}");
+    }
+
+    #[test]
+    fn attestation_interval_checked() {
+        let error = error_of(&attestation_text("12.10.1", "2026-01-01", 0));
+        assert_eq!(error.line, 7);
+        assert!(error.message.contains("between 1 and 3660"), "{error}");
+    }
+
+    #[test]
+    fn attestation_twice_rejected() {
+        let text = attestation_text("12.10.1", "2026-01-01", 365)
+            + "\n"
+            + &attestation_text("12.10.1", "2026-02-01", 365);
+        let error = error_of(&text);
+        assert_eq!(error.line, 9);
+        assert!(error.message.contains("attested twice"), "{error}");
+    }
+
+    #[test]
+    fn attestation_missing_owner() {
+        let text = attestation_text("12.10.1", "2026-01-01", 365).replace("owner = \"ciso\"\n", "");
+        let error = error_of(&text);
+        assert_eq!(error.line, 1);
+        assert!(error.message.starts_with("missing `owner`"), "{error}");
+    }
+
     #[test]
     fn locate_prefers_explicit() {
         let dir = tempfile::tempdir();

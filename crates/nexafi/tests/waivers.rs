@@ -632,11 +632,22 @@ fn control<'a>(report: &'a Value, framework: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no control {framework} {id}"))
 }
 
+/// Returns the day `days` before today in UTC, the calendar nexafi uses.
+fn days_ago(days: i64) -> jiff::civil::Date {
+    let today = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    today.checked_sub(jiff::Span::new().days(days)).unwrap()
+}
+
 #[test]
 fn attested_and_overdue_controls() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "account.tf", ACCOUNT_BASELINE);
-    let config = attestation_toml("pci", "1.2.2", "2026-01-10")
+    // Reviewed 30 days ago every 365 days: current for another 335 days.
+    let reviewed = days_ago(30);
+    let due = reviewed.checked_add(jiff::Span::new().days(365)).unwrap();
+    let config = attestation_toml("pci", "1.2.2", &reviewed.to_string())
         + "\n"
         + &attestation_toml("soc2", "CC2.1", "2020-01-10");
     write(dir.path(), "nexafi.toml", &config);
@@ -645,8 +656,8 @@ fn attested_and_overdue_controls() {
     assert_eq!(status, 0, "attestations do not change the exit status");
     let current = control(&report, "pci_dss", "1.2.2");
     assert_eq!(current["status"], "manual");
-    assert_eq!(current["attestation"]["date"], "2026-01-10");
-    assert_eq!(current["attestation"]["due"], "2027-01-10");
+    assert_eq!(current["attestation"]["date"], reviewed.to_string());
+    assert_eq!(current["attestation"]["due"], due.to_string());
     assert_eq!(current["attestation"]["overdue"], false);
     assert_eq!(current["attestation"]["owner"], "ciso");
     let overdue = control(&report, "soc2", "CC2.1");
@@ -659,10 +670,8 @@ fn attested_and_overdue_controls() {
     );
 
     let human = stdout(&run(dir.path(), &["."]));
-    assert!(
-        human.contains("PCI DSS 1.2.2: review due 2027-01-10; attested 2026-01-10 by ciso"),
-        "{human}"
-    );
+    let expected = format!("PCI DSS 1.2.2: review due {due}; attested {reviewed} by ciso");
+    assert!(human.contains(&expected), "{human}");
     assert!(
         human.contains("SOC 2 CC2.1: overdue: review was due 2021-01-09"),
         "{human}"
