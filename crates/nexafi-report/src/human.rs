@@ -55,6 +55,14 @@ pub fn render_human(
     }
 
     write_unused_waivers(out, &result.waivers, palette)?;
+    if let Some(reference) = &result.inputs.diff_base {
+        writeln!(
+            out,
+            "{}: only findings that did not exist at {} are listed; the framework table covers the whole tree",
+            palette.paint(Style::new().bold(), "note"),
+            clean(reference),
+        )?;
+    }
     write_summary(out, result, palette)?;
     if !result.frameworks.is_empty() {
         writeln!(out)?;

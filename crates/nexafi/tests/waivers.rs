@@ -784,6 +784,14 @@ fn diff_base_reports_new_findings() {
         control(&report, "pci_dss", "3.7.4")["status"],
         "not_satisfied"
     );
+
+    let human = run(dir.path(), &["--diff-base", "HEAD", "infra"]);
+    assert_eq!(code(&human), 0);
+    let text = stdout(&human);
+    assert!(
+        text.contains("note: only findings that did not exist at HEAD are listed"),
+        "{text}"
+    );
 }
 
 #[test]
