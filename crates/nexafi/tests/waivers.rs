@@ -519,7 +519,7 @@ fn baseline_survives_moved_lines() {
     let written = run(dir.path(), &["--write-baseline", "baseline.json", "."]);
     assert_eq!(code(&written), 1, "the run still reports the failure");
     assert!(
-        stderr(&written).contains("wrote 1 entries to the baseline baseline.json"),
+        stderr(&written).contains("wrote 1 entry to the baseline baseline.json"),
         "{}",
         stderr(&written)
     );

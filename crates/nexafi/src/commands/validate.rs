@@ -47,7 +47,8 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         "scan finished"
     );
     if let (Some(path), Some(entries)) = (&args.write_baseline, output.baseline_entries) {
-        eprintln!("wrote {entries} entries to the baseline {}", path.display());
+        let noun = if entries == 1 { "entry" } else { "entries" };
+        eprintln!("wrote {entries} {noun} to the baseline {}", path.display());
     }
 
     let text = match args.format {
