@@ -88,7 +88,7 @@ pub fn base_fingerprints(
                 "cannot create a temporary directory for --diff-base: {error}"
             ))
         })?;
-    export(&top, &commit, temporary.path())?;
+    export(&top, &commit, &relative_paths, temporary.path())?;
 
     let base_paths: Vec<PathBuf> = relative_paths
         .iter()
@@ -143,11 +143,22 @@ fn git(directory: &Path, arguments: &[&str]) -> Result<String, String> {
     }
 }
 
-/// Writes the tree of `commit` into `destination` with `git archive`.
+/// Writes the files of `commit` that a scan of `paths` can read into `destination`, with
+/// `git archive`.
+///
+/// Only files under one of `paths` (relative to the work tree root) are written, and of
+/// those only the inputs that discovery reads, the ignore files it honours and anything
+/// under `.terraform`. Writing thousands of unrelated source files would only slow the
+/// scan down.
 ///
 /// NOTE: `git archive` leaves out files marked `export-ignore` in `.gitattributes` and
 /// the contents of submodules, so findings in those count as new.
-fn export(top: &Path, commit: &str, destination: &Path) -> Result<(), EngineError> {
+fn export(
+    top: &Path,
+    commit: &str,
+    paths: &[PathBuf],
+    destination: &Path,
+) -> Result<(), EngineError> {
     let mut child = Command::new("git")
         .arg("-C")
         .arg(top)
@@ -158,7 +169,7 @@ fn export(top: &Path, commit: &str, destination: &Path) -> Result<(), EngineErro
         .spawn()
         .map_err(|error| EngineError::Git(format!("cannot run git archive: {error}")))?;
     let unpacked = match child.stdout.take() {
-        Some(stdout) => tar::Archive::new(stdout).unpack(destination),
+        Some(stdout) => unpack_inputs(stdout, paths, destination),
         None => Err(std::io::Error::other("git archive has no output")),
     };
     let output = child
@@ -176,4 +187,61 @@ fn export(top: &Path, commit: &str, destination: &Path) -> Result<(), EngineErro
             destination.display()
         ))
     })
+}
+
+/// Unpacks the entries of a tar stream that [`export`] selects.
+fn unpack_inputs(
+    stream: impl std::io::Read,
+    paths: &[PathBuf],
+    destination: &Path,
+) -> std::io::Result<()> {
+    let mut archive = tar::Archive::new(stream);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        let wanted = paths.iter().any(|root| path.starts_with(root)) && is_scan_input(&path);
+        if wanted && !entry.header().entry_type().is_dir() {
+            // `unpack_in` creates the parent directories and refuses paths that would
+            // leave `destination`.
+            entry.unpack_in(destination)?;
+        }
+    }
+    Ok(())
+}
+
+/// Returns true for files a scan reads: inputs by name, `.gitignore` and `.ignore` files,
+/// and modules that `terraform init` placed under `.terraform`.
+fn is_scan_input(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    crate::discover::classify(path).is_some()
+        || name == ".gitignore"
+        || name == ".ignore"
+        || path
+            .components()
+            .any(|part| part.as_os_str() == ".terraform")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_inputs_by_name() {
+        for input in [
+            "infra/main.tf",
+            "k8s/deploy.yaml",
+            "docker/Dockerfile",
+            ".gitignore",
+            "infra/.ignore",
+            "infra/.terraform/modules/modules.json",
+        ] {
+            assert!(is_scan_input(Path::new(input)), "{input}");
+        }
+        for other in ["README.md", "src/main.rs", "infra/notes.txt"] {
+            assert!(!is_scan_input(Path::new(other)), "{other}");
+        }
+    }
 }

@@ -741,6 +741,9 @@ fn two_commit_repo() -> tempfile::TempDir {
     git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
     write(dir.path(), "infra/account.tf", ACCOUNT_BASELINE);
     write(dir.path(), "infra/main.tf", UNROTATED_KEY);
+    // Files outside the scanned path, or not read by a scan, must not matter.
+    write(dir.path(), "README.md", "# Platform\n");
+    write(dir.path(), "other/main.tf", UNROTATED_KEY);
     git(dir.path(), &["add", "."]);
     git(
         dir.path(),
