@@ -96,8 +96,9 @@ pub struct ScanOutput {
 
 /// Runs a whole scan.
 ///
-/// Configuration comes first: an invalid `nexafi.toml` or baseline stops the scan before
-/// any input is read. Inline suppressions are read from the loaded files.
+/// Configuration comes first: an invalid `nexafi.toml` or baseline, or an unknown
+/// `--diff-base` ref, stops the scan before any input is read. Inline suppressions are
+/// read from the loaded files.
 pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let today = options.today.unwrap_or_else(waiver::today_utc);
@@ -108,6 +109,10 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     };
     let baseline = match &options.baseline {
         Some(path) => Some(baseline::load(path)?),
+        None => None,
+    };
+    let existing = match &options.diff_base {
+        Some(reference) => Some(diff::base_fingerprints(options, reference)?),
         None => None,
     };
 
@@ -143,43 +148,31 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     let framework_results =
         nexafi_compliance::evaluate_attested(&framework_ids, &check_metas, &findings, attestations);
 
-    if let Some(reference) = &options.diff_base {
-        let existing = diff::base_fingerprints(options, reference)?;
+    if let Some(existing) = existing {
         let before = findings.len();
         findings.retain(|finding| !existing.contains(&finding.fingerprint));
         tracing::info!(
-            reference = reference.as_str(),
             left_out = before - findings.len(),
             "left out findings that exist at the base ref"
         );
     }
 
+    let inputs = ScanInputs {
+        config: config
+            .as_ref()
+            .map(|config| config.path.display().to_string()),
+        baseline: baseline
+            .as_ref()
+            .map(|baseline| baseline.path.display().to_string()),
+        diff_base: options.diff_base.clone(),
+        ..scan_inputs(options, &model, checks.len())
+    };
     let result = ScanResult {
         tool: ToolInfo {
             name: "nexafi".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         },
-        inputs: ScanInputs {
-            paths: options
-                .paths
-                .iter()
-                .map(|path| path.display().to_string())
-                .collect(),
-            files: model.sources.len(),
-            resources: model.resources.len(),
-            checks: checks.len(),
-            severity_threshold: options.severity_threshold,
-            commit: None,
-            started_at: None,
-            check_catalog_digest: None,
-            config: config
-                .as_ref()
-                .map(|config| config.path.display().to_string()),
-            baseline: baseline
-                .as_ref()
-                .map(|baseline| baseline.path.display().to_string()),
-            diff_base: options.diff_base.clone(),
-        },
+        inputs,
         summary: Summary::count(&findings),
         findings,
         frameworks: framework_results,
@@ -190,6 +183,22 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
         result,
         baseline_entries,
     })
+}
+
+/// Describes what a scan read, without its suppression settings.
+fn scan_inputs(options: &ScanOptions, model: &Model, checks: usize) -> ScanInputs {
+    ScanInputs {
+        paths: options
+            .paths
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect(),
+        files: model.sources.len(),
+        resources: model.resources.len(),
+        checks,
+        severity_threshold: options.severity_threshold,
+        ..ScanInputs::default()
+    }
 }
 
 /// Ids that waivers may name: every built-in check, and the id of inputs that could not
