@@ -20,13 +20,15 @@ require_cargo() {
 }
 
 # Debian packages the tests call: `time` for the benchmark script's measurements,
-# promtool and amtool for the monitoring rules and routing, Chromium for the HTML report.
+# promtool and amtool for the monitoring rules and routing, Chromium for the HTML report,
+# OpenSSL for the TLS servers that the security probe tests start.
 install_packages() {
   local missing=()
   command -v /usr/bin/time >/dev/null 2>&1 || missing+=(time)
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if ((${#missing[@]})); then
     log "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then

@@ -111,7 +111,8 @@ pub fn base_fingerprints(
         fingerprint_base: Some(temporary.path().to_path_buf()),
         ..ScanOptions::default()
     };
-    let evaluated = crate::evaluate_inputs(&base_options)?;
+    let mut policies = crate::load_policies(&options.policies)?;
+    let evaluated = crate::evaluate_inputs(&base_options, policies.as_mut())?;
     Ok(evaluated
         .findings
         .iter()

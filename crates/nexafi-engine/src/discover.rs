@@ -48,6 +48,11 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Terraform);
     }
+    // BuildKit reads `<Dockerfile>.dockerignore` beside a Dockerfile: an ignore list,
+    // not a build file, although its name starts with `Dockerfile.`.
+    if lower.ends_with(".dockerignore") || lower.ends_with(".containerignore") {
+        return None;
+    }
     if name == "Dockerfile"
         || name == "Containerfile"
         || lower.ends_with(".dockerfile")
@@ -196,6 +201,12 @@ mod tests {
         );
         assert_eq!(classify(Path::new("deploy.yml")), Some(FileKind::Manifest));
         assert_eq!(classify(Path::new("README.md")), None);
+        assert_eq!(classify(Path::new("Dockerfile.dockerignore")), None);
+        assert_eq!(classify(Path::new("Containerfile.containerignore")), None);
+        assert_eq!(
+            classify(Path::new("Dockerfile.prod")),
+            Some(FileKind::Dockerfile)
+        );
     }
 
     #[test]

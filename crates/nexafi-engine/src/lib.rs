@@ -12,8 +12,8 @@ use jiff::civil::Date;
 use nexafi_checks::Check;
 use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, kubernetes, terraform};
 use nexafi_model::{
-    Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap, Span,
-    Summary, ToolInfo, Verdict, fingerprint,
+    CheckMeta, Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap,
+    Span, Summary, ToolInfo, Verdict, fingerprint,
 };
 use rayon::prelude::*;
 
@@ -23,11 +23,13 @@ pub mod config;
 mod diff;
 pub mod discover;
 pub mod inline;
+pub mod policy;
 mod suppress;
 pub mod waiver;
 
 pub use config::{CONFIG_FILE_NAME, ConfigError};
 pub use discover::{Inputs, discover};
+pub use policy::{PolicyError, PolicyLimits, PolicySet};
 
 /// Check id of findings for inputs that could not be loaded.
 pub const LOAD_ERROR_ID: &str = "NXF-LOAD-ERROR";
@@ -58,6 +60,8 @@ pub enum EngineError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
 }
 
 /// Paths and settings of one scan.
@@ -69,6 +73,8 @@ pub struct ScanOptions {
     /// Framework ids to report on; empty means the default six.
     pub frameworks: Vec<String>,
     pub severity_threshold: Option<Severity>,
+    /// Files or directories of Rego policies to evaluate beside the built-in checks.
+    pub policies: Vec<PathBuf>,
     /// Configuration file to use instead of the `nexafi.toml` found by
     /// [`config::locate`].
     pub config: Option<PathBuf>,
@@ -102,7 +108,8 @@ pub struct ScanOutput {
 pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let today = options.today.unwrap_or_else(waiver::today_utc);
-    let check_ids = waivable_check_ids();
+    let mut policies = load_policies(&options.policies)?;
+    let check_ids = waivable_check_ids(policies.as_ref());
     let config = match config::locate(options.config.as_deref(), &options.paths)? {
         Some(path) => Some(config::load(&path, &check_ids, today)?),
         None => None,
@@ -120,9 +127,9 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
         model,
         mut findings,
         resources,
-        checks,
+        metas,
         roots,
-    } = evaluate_inputs(options)?;
+    } = evaluate_inputs(options, policies.as_mut())?;
 
     let inline = inline::collect(&model, &check_ids)?;
     let suppressions = suppress::Suppressions {
@@ -140,13 +147,12 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
 
     sort_findings(&mut findings);
     let framework_ids: Vec<&str> = frameworks.iter().map(String::as_str).collect();
-    let check_metas: Vec<_> = checks.iter().map(|check| check.meta).collect();
     let attestations = config
         .as_ref()
         .map_or(&[][..], |config| config.attestations.as_slice());
     // Control status always describes the whole tree, also with --diff-base.
     let framework_results =
-        nexafi_compliance::evaluate_attested(&framework_ids, &check_metas, &findings, attestations);
+        nexafi_compliance::evaluate_attested(&framework_ids, &metas, &findings, attestations);
 
     if let Some(existing) = existing {
         let before = findings.len();
@@ -165,7 +171,7 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
             .as_ref()
             .map(|baseline| baseline.path.display().to_string()),
         diff_base: options.diff_base.clone(),
-        ..scan_inputs(options, &model, checks.len())
+        ..scan_inputs(options, &model, metas.len())
     };
     let result = ScanResult {
         tool: ToolInfo {
@@ -201,12 +207,28 @@ fn scan_inputs(options: &ScanOptions, model: &Model, checks: usize) -> ScanInput
     }
 }
 
-/// Ids that waivers may name: every built-in check, and the id of inputs that could not
-/// be resolved offline. Load errors cannot be waived.
-fn waivable_check_ids() -> Vec<&'static str> {
+/// Loads the custom policies of a scan, or returns `None` when it names none.
+pub(crate) fn load_policies(paths: &[PathBuf]) -> Result<Option<PolicySet>, EngineError> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let policies = PolicySet::load(paths, PolicyLimits::default())?;
+    tracing::info!(policies = policies.policies.len(), "loaded custom policies");
+    Ok(Some(policies))
+}
+
+/// Ids that waivers may name: every built-in check and custom policy, and the id of
+/// inputs that could not be resolved offline. Load and policy errors cannot be waived.
+fn waivable_check_ids(policies: Option<&PolicySet>) -> Vec<&'static str> {
+    let policy_ids = policies
+        .map(PolicySet::metas)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|meta| meta.id);
     nexafi_checks::all()
         .iter()
         .map(|check| check.meta.id)
+        .chain(policy_ids)
         .chain([LOAD_UNRESOLVED_ID])
         .collect()
 }
@@ -245,12 +267,17 @@ pub(crate) struct Evaluated {
     /// For each finding, the index in `model.resources` of its resource; `None` for
     /// findings about a whole input.
     resources: Vec<Option<usize>>,
-    checks: Vec<&'static Check>,
+    /// The built-in checks and custom policies that ran.
+    metas: Vec<CheckMeta>,
     roots: FingerprintRoots,
 }
 
-/// Discovers, loads and evaluates the inputs of a scan.
-pub(crate) fn evaluate_inputs(options: &ScanOptions) -> Result<Evaluated, EngineError> {
+/// Discovers, loads and evaluates the inputs of a scan with the built-in checks and, when
+/// given, the custom policies.
+pub(crate) fn evaluate_inputs(
+    options: &ScanOptions,
+    policies: Option<&mut PolicySet>,
+) -> Result<Evaluated, EngineError> {
     let inputs = discover(&options.paths, &options.excludes)?;
     tracing::debug!(
         terraform_dirs = inputs.terraform_dirs.len(),
@@ -281,6 +308,31 @@ pub(crate) fn evaluate_inputs(options: &ScanOptions) -> Result<Evaluated, Engine
             .into_iter()
             .map(|(resource, finding)| (Some(resource), finding))
             .unzip();
+    let mut metas: Vec<CheckMeta> = checks.iter().map(|check| check.meta).collect();
+    if let Some(policies) = policies {
+        // Policy findings point at their resource's name, which identifies the resource
+        // together with its address, so inline suppressions apply to them too.
+        let by_name: HashMap<(String, u32, u32, &str), usize> = model
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(index, resource)| {
+                let (file, start, _) = locate(&model.sources, resource.name_span);
+                ((file, start.0, start.1, resource.address.as_str()), index)
+            })
+            .collect();
+        for finding in policies.evaluate(&model, &roots) {
+            let key = (
+                finding.file.clone(),
+                finding.line,
+                finding.column,
+                finding.resource.as_str(),
+            );
+            resources.push(by_name.get(&key).copied());
+            findings.push(finding);
+        }
+        metas.extend(policies.metas());
+    }
     let whole_input = diagnostic_findings(&model.sources, &diagnostics, &roots)
         .into_iter()
         .chain(
@@ -298,13 +350,14 @@ pub(crate) fn evaluate_inputs(options: &ScanOptions) -> Result<Evaluated, Engine
         model,
         findings,
         resources,
-        checks,
+        metas,
         roots,
     })
 }
 
-/// Checks that every named framework exists and returns their ids.
-fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
+/// Checks that every named framework exists and returns their ids; no names means the
+/// default six.
+pub fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
     let catalog = nexafi_compliance::catalog();
     if names.is_empty() {
         return Ok(nexafi_compliance::DEFAULT_FRAMEWORKS
@@ -509,6 +562,33 @@ fn to_finding(
 
 type Position = (u32, u32);
 
+/// Builds a finding located at `span`, with every other field empty for the caller to
+/// fill.
+pub(crate) fn located_finding(model: &Model, span: Span, roots: &FingerprintRoots) -> Finding {
+    let (file, start, end) = locate(&model.sources, span);
+    Finding {
+        check_id: String::new(),
+        title: String::new(),
+        severity: Severity::Info,
+        verdict: Verdict::Pass,
+        message: String::new(),
+        categories: Vec::new(),
+        controls: BTreeMap::new(),
+        fingerprint: fingerprint("", &roots.relative(&file), "", None),
+        suppression: None,
+        file,
+        line: start.0,
+        column: start.1,
+        end_line: end.0,
+        end_column: end.1,
+        resource: String::new(),
+        resource_kind: String::new(),
+        attribute: None,
+        expected: None,
+        found: None,
+    }
+}
+
 fn locate(sources: &SourceMap, span: Span) -> (String, Position, Position) {
     match sources.locate(span) {
         Some(location) => (
@@ -624,12 +704,12 @@ fn sort_findings(findings: &mut [Finding]) {
 /// Makes fingerprint paths independent of where a repository is checked out: paths are
 /// taken relative to the enclosing Git work tree when there is one, else to the scanned
 /// path that contains them.
-struct FingerprintRoots {
+pub(crate) struct FingerprintRoots {
     bases: Vec<PathBuf>,
 }
 
 impl FingerprintRoots {
-    fn new(paths: &[PathBuf]) -> Self {
+    pub(crate) fn new(paths: &[PathBuf]) -> Self {
         let bases = paths
             .iter()
             .map(|path| {
@@ -651,7 +731,7 @@ impl FingerprintRoots {
         Self { bases: vec![base] }
     }
 
-    fn relative(&self, file: &str) -> String {
+    pub(crate) fn relative(&self, file: &str) -> String {
         let absolute = std::path::absolute(file).unwrap_or_else(|_| PathBuf::from(file));
         self.bases
             .iter()

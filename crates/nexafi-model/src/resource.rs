@@ -14,6 +14,10 @@ pub enum InputKind {
     Terraform,
     Kubernetes,
     Dockerfile,
+    /// A live network endpoint that the user named for a probe.
+    Endpoint,
+    /// Any text file searched for sensitive data.
+    File,
 }
 
 impl InputKind {
@@ -22,6 +26,8 @@ impl InputKind {
             InputKind::Terraform => "terraform",
             InputKind::Kubernetes => "kubernetes",
             InputKind::Dockerfile => "dockerfile",
+            InputKind::Endpoint => "endpoint",
+            InputKind::File => "file",
         }
     }
 }

@@ -35,6 +35,13 @@ pub enum Command {
     /// fails or an input cannot be loaded, 2 on a usage or tool error.
     Validate(Box<ValidateArgs>),
 
+    /// Assess security: misconfigurations and secrets in infrastructure code, and with
+    /// --target the TLS versions, cipher suites, certificate and security headers of live
+    /// endpoints.
+    ///
+    /// Only the endpoints named with --target are contacted. Exit status as for validate.
+    Security(SecurityArgs),
+
     /// List the built-in checks or explain one.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -91,6 +98,11 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub var: Vec<(String, String)>,
 
+    /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
+    /// `deny` and `warn` rules; see docs/policies.md); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+
     /// Show passing checks in human output too.
     #[arg(long)]
     pub show_passed: bool,
@@ -113,6 +125,63 @@ pub struct ValidateArgs {
     /// exit status then follows the new findings alone.
     #[arg(long, value_name = "GIT_REF")]
     pub diff_base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecurityArgs {
+    /// Files or directories to scan; directories are walked, honouring .gitignore. Default:
+    /// the current directory, unless only --target is given.
+    pub paths: Vec<PathBuf>,
+
+    /// Live endpoint to probe, as https://HOST[:PORT][/PATH] or HOST:PORT; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub target: Vec<String>,
+
+    /// PEM file of extra CA certificates trusted when verifying a target's chain, for
+    /// private PKIs; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Vec<PathBuf>,
+
+    /// Seconds to wait for each connect, read and write of a probe.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
+
+    /// Report a target's certificate when it expires within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub expiry_warning_days: u32,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Frameworks to report on, comma-separated ids or aliases.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub framework: Vec<String>,
+
+    /// Lowest severity of a failure that makes the exit status 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "info", value_parser = parse_severity)]
+    pub severity_threshold: Severity,
+
+    /// Also exit with status 1 when a check cannot be decided.
+    #[arg(long)]
+    pub fail_on_unknown: bool,
+
+    /// Skip paths matching GLOB, relative to each scanned directory; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
+    /// `deny` and `warn` rules; see docs/policies.md); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+
+    /// Show passing checks in human output too.
+    #[arg(long)]
+    pub show_passed: bool,
 }
 
 #[derive(Debug, Subcommand)]

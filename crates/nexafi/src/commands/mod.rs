@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod completions;
 pub mod frameworks;
+pub mod security;
 pub mod validate;
 
 /// Why a command could not complete; every variant ends in exit status 2.

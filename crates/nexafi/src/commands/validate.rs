@@ -31,6 +31,7 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
+        policies: args.policy.clone(),
         config: args.config.clone(),
         baseline: args.baseline.clone(),
         write_baseline: args.write_baseline.clone(),
@@ -75,7 +76,7 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
 
 /// Decides the exit status: failures at or above the threshold and inputs that could not
 /// be loaded make it 1, and so do unknowns when the user asks for that.
-fn outcome(result: &ScanResult, threshold: Severity, fail_on_unknown: bool) -> Outcome {
+pub fn outcome(result: &ScanResult, threshold: Severity, fail_on_unknown: bool) -> Outcome {
     let fails = |finding: &Finding| match finding.verdict {
         Verdict::Error => true,
         Verdict::Fail => finding.severity >= threshold,

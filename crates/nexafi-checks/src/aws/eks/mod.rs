@@ -1,10 +1,12 @@
-//! Amazon EKS: API endpoint exposure, Secrets encryption and control-plane logging.
+//! Amazon EKS: API endpoint exposure, Secrets encryption, control-plane logging and the
+//! isolation of financial node groups.
 
 use crate::Check;
 
 pub mod control_plane_logging;
 pub mod endpoint_cidrs;
 pub mod endpoint_public;
+pub mod financial_node_taint;
 pub mod secrets_encryption;
 
 pub static CHECKS: &[&Check] = &[
@@ -12,4 +14,5 @@ pub static CHECKS: &[&Check] = &[
     &endpoint_cidrs::CHECK,
     &secrets_encryption::CHECK,
     &control_plane_logging::CHECK,
+    &financial_node_taint::CHECK,
 ];

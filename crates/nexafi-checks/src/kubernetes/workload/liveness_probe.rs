@@ -26,8 +26,9 @@ pub static CHECK: Check = Check {
             what: "Reads `livenessProbe` of every container of Pods, Deployments, StatefulSets, \
                    DaemonSets, ReplicaSets and ReplicationControllers, and of their sidecar \
                    init containers (`restartPolicy: Always`), one verdict per container. A \
-                   container without a liveness probe fails. Jobs and CronJobs are not \
-                   checked: their pods run to completion. Readiness is a separate check, \
+                   container without a liveness probe fails. Jobs, CronJobs and bare Pods \
+                   with `restartPolicy` Never or OnFailure are not checked: their pods \
+                   run to completion. Readiness is a separate check, \
                    because the two probes answer different questions and a finding should say \
                    which one is missing.",
             why: "Without a liveness probe the kubelet only restarts a container whose process \

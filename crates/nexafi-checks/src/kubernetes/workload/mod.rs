@@ -21,6 +21,14 @@ pub static CHECKS: &[&Check] = &[
 /// `restartPolicy: Always`, which run beside them as sidecars. `purpose` completes the
 /// failure message ("so the kubelet never restarts it when it hangs").
 pub fn evaluate_probe(resource: &Resource, field: &str, purpose: &str) -> Vec<Evaluation> {
+    // A bare Pod that is never restarted runs to completion like a Job, which needs no
+    // probe either.
+    if resource.kind == "Pod"
+        && let Lookup::Present(policy) = resource.body.lookup("spec.restartPolicy")
+        && matches!(policy.as_str(), Some("Never" | "OnFailure"))
+    {
+        return Vec::new();
+    }
     let lists = [ContainerList::Containers, ContainerList::InitContainers];
     pod::evaluate_containers(resource, &lists, |_, container| {
         if container.list == ContainerList::InitContainers && !container.is_sidecar() {

@@ -26,8 +26,8 @@ pub static CHECK: Check = Check {
             what: "Reads `readinessProbe` of every container of Pods, Deployments, StatefulSets, \
                    DaemonSets, ReplicaSets and ReplicationControllers, and of their sidecar \
                    init containers (`restartPolicy: Always`), one verdict per container. A \
-                   container without a readiness probe fails. Jobs and CronJobs are not \
-                   checked. Liveness is a separate check.",
+                   container without a readiness probe fails. Jobs, CronJobs and bare Pods \
+                   with `restartPolicy` Never or OnFailure are not checked. Liveness is a separate check.",
             why: "Without a readiness probe a pod receives traffic as soon as its process \
                   starts, before it has loaded keys, warmed caches or reached its database, and \
                   keeps receiving it while it is overloaded. During a rolling update the \

@@ -1,0 +1,320 @@
+//! `nexafi security` as users run it: the offline security view of a tree, and live
+//! probes of a TLS server that the test starts on 127.0.0.1 with OpenSSL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::ffi::OsStr;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn nexafi() -> Command {
+    let mut command = Command::cargo_bin("nexafi").unwrap();
+    command.env_remove("RUST_LOG").env("NO_COLOR", "1");
+    command
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "invalid JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn verdicts(report: &Value, check: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["check_id"] == check)
+        .map(|finding| finding["verdict"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// OpenSSL's `s_server` with a certificate from a throwaway CA, killed on drop.
+struct Server {
+    port: u16,
+    child: Child,
+}
+
+impl Server {
+    fn start(dir: &Path, protocol: &str) -> Self {
+        // A CA and a leaf signed by it: WebPKI rejects a CA certificate used as a leaf.
+        let ca_key = dir.join("ca.key");
+        let ca = dir.join("ca.pem");
+        let key = dir.join("key.pem");
+        let request = dir.join("leaf.csr");
+        let cert = dir.join("cert.pem");
+        let extensions = dir.join("leaf.ext");
+        std::fs::write(
+            &extensions,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let arg = |text: &'static str| OsStr::new(text);
+        openssl(&[
+            arg("req"),
+            arg("-x509"),
+            arg("-newkey"),
+            arg("rsa:2048"),
+            arg("-nodes"),
+            arg("-days"),
+            arg("30"),
+            arg("-subj"),
+            arg("/CN=NexaFi Test CA"),
+            arg("-keyout"),
+            ca_key.as_os_str(),
+            arg("-out"),
+            ca.as_os_str(),
+        ]);
+        openssl(&[
+            arg("req"),
+            arg("-new"),
+            arg("-newkey"),
+            arg("rsa:2048"),
+            arg("-nodes"),
+            arg("-subj"),
+            arg("/CN=localhost"),
+            arg("-keyout"),
+            key.as_os_str(),
+            arg("-out"),
+            request.as_os_str(),
+        ]);
+        openssl(&[
+            arg("x509"),
+            arg("-req"),
+            arg("-days"),
+            arg("10"),
+            arg("-set_serial"),
+            arg("2"),
+            arg("-in"),
+            request.as_os_str(),
+            arg("-CA"),
+            ca.as_os_str(),
+            arg("-CAkey"),
+            ca_key.as_os_str(),
+            arg("-extfile"),
+            extensions.as_os_str(),
+            arg("-out"),
+            cert.as_os_str(),
+        ]);
+
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Process::new("openssl")
+            .args([
+                "s_server",
+                "-quiet",
+                "-www",
+                protocol,
+                "-cipher",
+                "ALL:@SECLEVEL=0",
+            ])
+            .arg("-accept")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl must be installed (Debian package openssl)");
+        let server = Server { port, child };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+/// Runs `openssl` with `args` and asserts success.
+fn openssl(args: &[&OsStr]) {
+    let status = Process::new("openssl")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl must be installed (Debian package openssl)");
+    assert!(status.success(), "openssl {args:?} failed");
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn weak_protocol_target_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "-tls1");
+    let output = nexafi()
+        .args(["security", "--format", "json", "--target"])
+        .arg(format!("https://127.0.0.1:{}/", server.port))
+        .arg("--ca-file")
+        .arg(dir.path().join("ca.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output);
+    assert_eq!(verdicts(&report, "NXF-TLS-001"), ["fail"]);
+    assert_eq!(verdicts(&report, "NXF-TLS-002"), ["fail"]);
+    // The certificate is valid for 10 days, inside the default 30-day warning.
+    assert_eq!(verdicts(&report, "NXF-TLS-005"), ["pass"]);
+    assert_eq!(verdicts(&report, "NXF-TLS-006"), ["fail"]);
+    let pci = report["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|framework| framework["id"] == "pci_dss")
+        .unwrap();
+    let control = pci["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|control| control["id"] == "4.2.1")
+        .unwrap();
+    assert_eq!(control["status"], "not_satisfied");
+}
+
+#[test]
+fn modern_target_passes_protocol_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "-tls1_3");
+    let output = nexafi()
+        .args([
+            "security",
+            "--format",
+            "json",
+            "--expiry-warning-days",
+            "7",
+            "--target",
+        ])
+        .arg(format!("localhost:{}", server.port))
+        .arg("--ca-file")
+        .arg(dir.path().join("ca.pem"))
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    for check in [
+        "NXF-TLS-001",
+        "NXF-TLS-002",
+        "NXF-TLS-003",
+        "NXF-TLS-004",
+        "NXF-TLS-005",
+        "NXF-TLS-006",
+        "NXF-TLS-007",
+    ] {
+        assert_eq!(verdicts(&report, check), ["pass"], "{check}");
+    }
+    // OpenSSL's status page sends no security headers.
+    assert_eq!(verdicts(&report, "NXF-HTTP-001"), ["fail"]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn closed_port_is_an_error_finding() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = nexafi()
+        .args(["security", "--format", "json", "--target"])
+        .arg(format!("https://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(verdicts(&report, "NXF-PROBE-UNREACHABLE"), ["error"]);
+}
+
+#[test]
+fn plain_http_target_is_usage_error() {
+    let output = nexafi()
+        .args(["security", "--target", "http://127.0.0.1:8080"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("only https endpoints"), "{stderr}");
+}
+
+#[test]
+fn offline_view_leaves_out_backup_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+resource "aws_db_instance" "ledger" {
+  engine                  = "postgres"
+  instance_class          = "db.t3.micro"
+  storage_encrypted       = false
+  backup_retention_period = 0
+}
+"#,
+    )
+    .unwrap();
+    let validate = nexafi()
+        .args(["validate", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let security = nexafi()
+        .args(["security", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(security.status.code(), Some(1));
+    let validate = json_of(&validate);
+    let security = json_of(&security);
+    let ids = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|finding| finding["verdict"] == "fail")
+            .map(|finding| finding["check_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let offline = ids(&validate);
+    let secure = ids(&security);
+    assert!(secure.len() < offline.len(), "{secure:?} vs {offline:?}");
+    assert!(secure.iter().all(|id| offline.contains(id)));
+    let encryption = nexafi_checks_id_for_category(&validate, "enc-at-rest");
+    assert!(secure.contains(&encryption), "{secure:?}");
+}
+
+/// Finds the id of a failing finding of `validate` that carries `category`.
+fn nexafi_checks_id_for_category(report: &Value, category: &str) -> String {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| {
+            finding["verdict"] == "fail"
+                && finding["categories"]
+                    .as_array()
+                    .is_some_and(|list| list.iter().any(|c| c == category))
+        })
+        .map(|finding| finding["check_id"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no failing {category} finding"))
+}
