@@ -829,3 +829,71 @@ fn diff_base_outside_git() {
         "{message}"
     );
 }
+
+const POLICY_DOCKERFILE: &str = "FROM debian:12-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000\nUSER 10001\nHEALTHCHECK CMD [\"true\"]\nENTRYPOINT [\"/app\"]\n";
+
+/// A custom policy that denies base images from outside one registry.
+const REGISTRY_POLICY: &str = r#"
+package acme.images
+
+__nexafi__ := {"id": "ACME-IMG-001", "severity": "high", "categories": ["image-provenance"]}
+
+deny contains msg if {
+  input.kind == "DockerfileStage"
+  not startswith(input.body.from.reference, "registry.acme.example/")
+  msg := sprintf("stage %s pulls %s from outside the company registry", [input.address, input.body.from.reference])
+}
+"#;
+
+#[test]
+fn policy_finding_waived_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "policies/images.rego", REGISTRY_POLICY);
+    write(dir.path(), "app/Dockerfile", POLICY_DOCKERFILE);
+    let (status, report) = validate_json(dir.path(), &["--policy", "policies", "app"]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        finding(&report, "ACME-IMG-001", "Dockerfile/stage:0")["verdict"],
+        "fail"
+    );
+
+    write(
+        dir.path(),
+        "app/Dockerfile",
+        &format!(
+            "# nexafi:ignore ACME-IMG-001 reason=\"mirrored nightly\" expires=2099-12-31\n{POLICY_DOCKERFILE}"
+        ),
+    );
+    let (status, report) = validate_json(dir.path(), &["--policy", "policies", "app"]);
+    assert_eq!(status, 0);
+    let denial = finding(&report, "ACME-IMG-001", "Dockerfile/stage:0");
+    assert_eq!(denial["verdict"], "waived");
+    assert_eq!(denial["suppression"]["kind"], "inline");
+}
+
+#[test]
+fn policy_id_in_config() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "policies/images.rego", REGISTRY_POLICY);
+    write(dir.path(), "app/Dockerfile", POLICY_DOCKERFILE);
+    // A Git work tree root, where nexafi.toml is looked up.
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let waiver = "[[waiver]]\ncheck = \"ACME-IMG-001\"\npath = \"app/**\"\nreason = \"mirrored nightly\"\nowner = \"platform\"\nexpires = 2099-12-31\n";
+    write(dir.path(), "nexafi.toml", waiver);
+
+    let (status, report) = validate_json(dir.path(), &["--policy", "policies", "app"]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        finding(&report, "ACME-IMG-001", "Dockerfile/stage:0")["verdict"],
+        "waived"
+    );
+
+    // Without --policy the id is unknown, which points at a forgotten flag or a typo.
+    let output = run(dir.path(), &["app"]);
+    assert_eq!(code(&output), 2);
+    let message = stderr(&output);
+    assert!(
+        message.contains("unknown check id \"ACME-IMG-001\""),
+        "{message}"
+    );
+}
