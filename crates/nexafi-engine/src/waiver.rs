@@ -10,6 +10,9 @@ use globset::{GlobBuilder, GlobMatcher};
 use jiff::civil::Date;
 use nexafi_model::{Suppression, SuppressionKind, strip_instance_key};
 
+/// Prefix of the ids of built-in checks and of the engine's own findings.
+const BUILT_IN_PREFIX: &str = "NXF-";
+
 /// The check ids a waiver names: one id, or every id that starts with a prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckPattern {
@@ -19,9 +22,12 @@ pub enum CheckPattern {
 }
 
 impl CheckPattern {
-    /// Parses `NXF-AWS-S3-001`, `NXF-AWS-S3-` or `NXF-AWS-S3-*`. `known` is the list of
-    /// valid check ids: an exact id must be one of them and a prefix must match one, so
-    /// a typo is reported instead of silently matching nothing.
+    /// Parses `NXF-AWS-S3-001`, `NXF-AWS-S3-` or `NXF-AWS-S3-*`.
+    ///
+    /// `known` is the list of check ids of this scan. A pattern in the built-in `NXF-`
+    /// namespace must match one of them, so a typo is reported instead of silently
+    /// matching nothing. Other patterns name custom policies, which a run may not load
+    /// (`--policy` is per run), so they are accepted and reported as unused instead.
     pub fn parse(text: &str, known: &[&str]) -> Result<Self, String> {
         let text = text.trim();
         if text.is_empty() {
@@ -42,7 +48,8 @@ impl CheckPattern {
                 "invalid check pattern {text:?}: `*` is allowed only at the end"
             ));
         }
-        if !known.iter().any(|id| pattern.matches(id)) {
+        let built_in = text.starts_with(BUILT_IN_PREFIX);
+        if built_in && !known.iter().any(|id| pattern.matches(id)) {
             return Err(match &pattern {
                 CheckPattern::Exact(_) => {
                     format!("unknown check id {text:?}; run `nexafi checks list` for the valid ids")
@@ -247,6 +254,18 @@ mod tests {
         assert!(prefix.is_err_and(|error| error.contains("matches no check")));
         let inner = CheckPattern::parse("NXF-*-001*", KNOWN);
         assert!(inner.is_err_and(|error| error.contains("only at the end")));
+    }
+
+    #[test]
+    fn check_pattern_accepts_policy_ids() {
+        assert_eq!(
+            CheckPattern::parse("ACME-IMG-001", KNOWN),
+            Ok(CheckPattern::Exact("ACME-IMG-001".to_owned()))
+        );
+        assert_eq!(
+            CheckPattern::parse("ACME-*", KNOWN),
+            Ok(CheckPattern::Prefix("ACME-".to_owned()))
+        );
     }
 
     #[test]
