@@ -200,8 +200,8 @@ fn unpack_inputs(
     for entry in archive.entries()? {
         let mut entry = entry?;
         let path = entry.path()?.into_owned();
-        let wanted = paths.iter().any(|root| path.starts_with(root)) && is_scan_input(&path);
-        if wanted && !entry.header().entry_type().is_dir() {
+        let selected = paths.iter().any(|root| path.starts_with(root)) && is_scan_input(&path);
+        if selected && !entry.header().entry_type().is_dir() {
             // `unpack_in` creates the parent directories and refuses paths that would
             // leave `destination`.
             entry.unpack_in(destination)?;
