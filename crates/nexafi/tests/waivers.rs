@@ -894,3 +894,35 @@ fn policy_id_in_config() {
     assert_eq!(report["waivers"][0]["check"], "ACME-IMG-001");
     assert_eq!(report["waivers"][0]["matched"], 0);
 }
+
+#[test]
+fn security_applies_waivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let commented = ROOT_DOCKERFILE.replace(
+        "USER root\n",
+        "# nexafi:ignore NXF-DOCKER-001 reason=\"reads /var/log of the host\" expires=2099-12-31\nUSER root\n",
+    );
+    write(dir.path(), "Dockerfile", &commented);
+    write(
+        dir.path(),
+        "nexafi.toml",
+        "[[waiver]]\ncheck = \"NXF-DOCKER-002\"\nreason = \"no such finding\"\nowner = \"sre\"\nexpires = 2099-12-31\n",
+    );
+    let output = nexafi()
+        .current_dir(dir.path())
+        .args(["security", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let root = finding(&report, "NXF-DOCKER-001", "Dockerfile/stage:0");
+    assert_eq!(root["verdict"], "waived");
+    let unused: Vec<&Value> = report["waivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|waiver| waiver["matched"] == 0)
+        .collect();
+    assert_eq!(unused.len(), 1);
+    assert_eq!(unused[0]["check"], "NXF-DOCKER-002");
+}

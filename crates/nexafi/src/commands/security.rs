@@ -71,6 +71,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         ..ScanInputs::default()
     };
     let mut sources = None;
+    let mut waivers = Vec::new();
 
     if !paths.is_empty() {
         let options = ScanOptions {
@@ -102,6 +103,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             ..output.result.inputs
         };
         sources = Some(output.model.sources);
+        waivers = output.result.waivers;
     }
 
     if !targets.is_empty() {
@@ -144,7 +146,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         summary: Summary::count(&findings),
         frameworks: nexafi_compliance::evaluate(&framework_ids, &checks, &findings),
         findings,
-        waivers: Vec::new(),
+        waivers,
     };
 
     let text = match args.format {
