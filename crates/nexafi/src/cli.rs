@@ -33,7 +33,7 @@ pub enum Command {
     ///
     /// Exit status: 0 when nothing fails at or above the severity threshold, 1 when a check
     /// fails or an input cannot be loaded, 2 on a usage or tool error.
-    Validate(ValidateArgs),
+    Validate(Box<ValidateArgs>),
 
     /// Assess security: misconfigurations and secrets in infrastructure code, and with
     /// --target the TLS versions, cipher suites, certificate and security headers of live
@@ -113,6 +113,25 @@ pub struct ValidateArgs {
     /// Show passing checks in human output too.
     #[arg(long)]
     pub show_passed: bool,
+
+    /// Read waivers and attestations from FILE instead of the nexafi.toml at the root of
+    /// the Git work tree of the first path (or in that path outside Git).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Waive the findings listed in FILE, a baseline written by --write-baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the fingerprints of the current failing and unknown findings to FILE, keeping
+    /// the accepted date of entries FILE already has.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report only findings that did not exist at GIT_REF (a branch, tag or commit). The
+    /// exit status then follows the new findings alone.
+    #[arg(long, value_name = "GIT_REF")]
+    pub diff_base: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         ..ScanInputs::default()
     };
     let mut sources = None;
+    let mut waivers = Vec::new();
 
     if !paths.is_empty() {
         let options = ScanOptions {
@@ -85,6 +86,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             frameworks: frameworks.clone(),
             severity_threshold: Some(args.severity_threshold),
             policies: args.policy.clone(),
+            ..ScanOptions::default()
         };
         let output = scan(&options)?;
         let excluded = excluded_checks();
@@ -106,6 +108,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             ..output.result.inputs
         };
         sources = Some(output.model.sources);
+        waivers = output.result.waivers;
     }
 
     if !paths.is_empty() && !args.no_sensitive_data {
@@ -154,7 +157,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         summary: Summary::count(&findings),
         frameworks: nexafi_compliance::evaluate(&framework_ids, &checks, &findings),
         findings,
-        waivers: Vec::new(),
+        waivers,
     };
 
     let sources = sources.unwrap_or_default();

@@ -38,6 +38,11 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
         policies: args.policy.clone(),
+        config: args.config.clone(),
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+        diff_base: args.diff_base.clone(),
+        ..ScanOptions::default()
     };
     let started = Instant::now();
     let scan_output = scan(&options)?;
@@ -48,6 +53,10 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "scan finished"
     );
+    if let (Some(path), Some(entries)) = (&args.write_baseline, scan_output.baseline_entries) {
+        let noun = if entries == 1 { "entry" } else { "entries" };
+        eprintln!("wrote {entries} {noun} to the baseline {}", path.display());
+    }
 
     // Render every report before writing any, so a render error leaves no files.
     let mut reports = Vec::with_capacity(destinations.len());
