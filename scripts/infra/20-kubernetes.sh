@@ -144,6 +144,19 @@ if problems:
 print(f"{len(found)} containers, each with a listed image")
 EOF
 
+step "VPC ranges match terraform/environments/*.tfvars"
+"$python" "$k8s/vpc_ranges.py" check
+for environment in dev staging prod; do
+  for region in primary dr; do
+    "$python" "$k8s/vpc_ranges.py" render "$environment" "$region" "$work/ranges/$environment-$region"
+  done
+done
+# One render with other ranges must still be valid Kubernetes.
+mapfile -t ranged < <(find "$work/ranges/dev-dr" -name '*.yaml' -not -name images.yaml \
+  -not -name kube-prometheus-stack-values.yaml | sort)
+"$tools/kubernetes-validate" --strict --quiet --no-warn -k "$kubernetes_version" "${ranged[@]}"
+echo "the dev DR render is valid for Kubernetes $kubernetes_version"
+
 step "generated PrometheusRules and dashboard ConfigMaps are current"
 bash "$monitoring/generate.sh" "$work/generated"
 diff -ru "$monitoring/generated" "$work/generated" ||
