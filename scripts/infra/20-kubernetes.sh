@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks infrastructure/kubernetes/ with the field's own tools: yamllint, kubernetes-validate,
-# Checkov, promtool and amtool. Exits non-zero on the first failing step.
+# Checkov, promtool and amtool, and its VPC ranges against the Terraform environments
+# (vpc_ranges.py). Exits non-zero on the first failing step.
 #
 # Usage: scripts/infra/20-kubernetes.sh   (from anywhere inside the repository)
 # Needs: NEXAFI_TOOLS_BIN pointing at the pinned Python tools (scripts/test.sh sets it),
