@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use base64::Engine as _;
-use globset::GlobBuilder;
 
 use super::value::Value;
 use super::yaml::to_yaml;
@@ -37,17 +36,14 @@ impl Files {
     }
 
     /// `.Files.Glob`: the files whose path matches a glob, where `*` stays within one
-    /// directory and `**` crosses directories.
+    /// directory and `**` crosses directories anywhere in the pattern (`**.pem`), as in
+    /// the glob library Helm uses.
     pub fn glob(&self, pattern: &str) -> Result<Files, String> {
-        let matcher = GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .build()
-            .map_err(|error| format!("invalid glob {pattern:?}: {error}"))?
-            .compile_matcher();
+        let matcher = glob_regex(pattern)?;
         let entries = self
             .entries
             .iter()
-            .filter(|(name, _)| matcher.is_match(name.as_str()))
+            .filter(|(name, _)| matcher.is_match(name))
             .map(|(name, bytes)| (name.clone(), Rc::clone(bytes)))
             .collect();
         Ok(Files { entries })
@@ -93,6 +89,58 @@ impl Files {
         let text = text.strip_suffix('\n').unwrap_or(&text);
         text.split('\n').map(Value::string).collect()
     }
+}
+
+/// Translates a glob to an anchored regular expression: `**` is any text, `*` and `?`
+/// stop at `/`, and `[...]` (with `!` to negate) and `{a,b}` keep their meaning.
+fn glob_regex(pattern: &str) -> Result<regex::Regex, String> {
+    let mut out = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    let mut alternatives = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                out.push_str(".*");
+            }
+            '*' => out.push_str("[^/]*"),
+            '?' => out.push_str("[^/]"),
+            '[' => {
+                out.push('[');
+                if chars.peek() == Some(&'!') {
+                    chars.next();
+                    out.push('^');
+                }
+                for inner in chars.by_ref() {
+                    if inner == ']' {
+                        break;
+                    }
+                    if inner == '\\' || inner == '[' {
+                        out.push('\\');
+                    }
+                    out.push(inner);
+                }
+                out.push(']');
+            }
+            '{' => {
+                alternatives += 1;
+                out.push_str("(?:");
+            }
+            '}' if alternatives > 0 => {
+                alternatives -= 1;
+                out.push(')');
+            }
+            ',' if alternatives > 0 => out.push('|'),
+            '\\' => {
+                if let Some(escaped) = chars.next() {
+                    out.push_str(&regex::escape(&escaped.to_string()));
+                }
+            }
+            other => out.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    out.push('$');
+    regex::Regex::new(&out).map_err(|error| format!("invalid glob {pattern:?}: {error}"))
 }
 
 fn base_name(path: &str) -> &str {

@@ -352,6 +352,11 @@ fn process(chart: &Chart, values: &Value, path: &str, depth: usize) -> Result<Ch
         let mut subchart = chart.subcharts[index].clone();
         if let Some(alias) = &dependency.alias {
             subchart.name = alias.clone();
+            if let Value::Map(metadata) = &subchart.metadata {
+                let mut metadata = metadata.borrow().clone();
+                metadata.insert("Name".to_owned(), Value::string(alias.as_str()));
+                subchart.metadata = Value::Map(Rc::new(std::cell::RefCell::new(metadata)));
+            }
         }
         kept.push(subchart);
     }

@@ -165,8 +165,13 @@ fn slice(item: &Value, bounds: &[Value]) -> CallResult {
             other.type_name()
         ))),
     };
+    // Sprig's `slice` replaces Go's in Helm, and it takes lists only.
     let length = match item {
-        Value::String(text) => text.len(),
+        Value::String(_) => {
+            return Err(CallError::Message(
+                "list should be type of slice or array but string".to_owned(),
+            ));
+        }
         Value::List(items) => items.len(),
         Value::Nil => return Err(CallError::Message("slice of untyped nil".to_owned())),
         other => {
@@ -184,7 +189,6 @@ fn slice(item: &Value, bounds: &[Value]) -> CallResult {
         )));
     }
     Ok(match item {
-        Value::String(text) => Value::string(text.get(start..end).unwrap_or_default()),
         Value::List(items) => Value::list(items[start..end].to_vec()),
         _ => Value::Nil,
     })
