@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use nexafi_checks::Check;
-use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, kubernetes, terraform};
+use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, helm, kubernetes, terraform};
 use nexafi_model::{
     Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap, Span,
     Summary, ToolInfo, Verdict, fingerprint,
@@ -45,6 +45,8 @@ pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     pub excludes: Vec<String>,
     pub terraform: terraform::Options,
+    /// Values each Helm chart is rendered with.
+    pub helm: helm::ChartOptions,
     /// Framework ids to report on; empty means the default six.
     pub frameworks: Vec<String>,
     pub severity_threshold: Option<Severity>,
@@ -75,23 +77,18 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     }
 
     let sources = SourceMap::new();
-    let loaded = load(&inputs, &options.terraform, &sources);
+    let (loaded, helm_origins) = load(&inputs, &options.terraform, &options.helm, &sources);
     let diagnostics = loaded.diagnostics;
     let model = Model::new(sources, loaded.resources);
 
     let checks = nexafi_checks::all();
     let mut findings = evaluate(&model, &checks, &options.paths);
+    note_helm_origins(&mut findings, &helm_origins);
     findings.extend(diagnostic_findings(
         &model.sources,
         &diagnostics,
         &options.paths,
     ));
-    findings.extend(
-        inputs
-            .helm_charts
-            .iter()
-            .map(|chart| helm_chart_finding(chart, &options.paths)),
-    );
     sort_findings(&mut findings);
 
     let framework_ids: Vec<&str> = frameworks.iter().map(String::as_str).collect();
@@ -148,8 +145,14 @@ fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {
         .collect()
 }
 
-/// Loads every input in parallel: each Terraform root, manifest and Dockerfile is a task.
-fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> Loaded {
+/// Loads every input in parallel: each Terraform root, manifest, Dockerfile and Helm
+/// chart is a task. Also returns where rendered chart values came from.
+fn load(
+    inputs: &Inputs,
+    options: &terraform::Options,
+    helm_options: &helm::ChartOptions,
+    sources: &SourceMap,
+) -> (Loaded, Vec<helm::ValueOrigin>) {
     let dirs: Vec<PathBuf> = inputs.terraform_dirs.keys().cloned().collect();
     let roots = terraform::find_roots(&dirs);
 
@@ -157,6 +160,7 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
         Terraform(&'a Path, &'a [PathBuf]),
         Manifest(&'a Path),
         Dockerfile(&'a Path),
+        Chart(&'a Path),
     }
     let mut tasks: Vec<Task<'_>> = Vec::new();
     for root in &roots {
@@ -166,25 +170,57 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
     }
     tasks.extend(inputs.manifests.iter().map(|path| Task::Manifest(path)));
     tasks.extend(inputs.dockerfiles.iter().map(|path| Task::Dockerfile(path)));
+    tasks.extend(inputs.helm_charts.iter().map(|path| Task::Chart(path)));
 
-    let results: Vec<Loaded> = tasks
+    let results: Vec<(Loaded, Vec<helm::ValueOrigin>)> = tasks
         .par_iter()
         .map(|task| match task {
-            Task::Terraform(dir, files) => terraform::load_root(dir, files, options, sources),
-            Task::Manifest(path) => read_then(path, sources, |text| {
-                kubernetes::load_file(path, text, sources)
-            }),
-            Task::Dockerfile(path) => read_then(path, sources, |text| {
-                dockerfile::load_file(path, text, sources)
-            }),
+            Task::Terraform(dir, files) => (
+                terraform::load_root(dir, files, options, sources),
+                Vec::new(),
+            ),
+            Task::Manifest(path) => (
+                read_then(path, sources, |text| {
+                    kubernetes::load_file(path, text, sources)
+                }),
+                Vec::new(),
+            ),
+            Task::Dockerfile(path) => (
+                read_then(path, sources, |text| {
+                    dockerfile::load_file(path, text, sources)
+                }),
+                Vec::new(),
+            ),
+            Task::Chart(dir) => {
+                let chart = helm::load_chart(dir, helm_options, sources);
+                (chart.loaded, chart.origins)
+            }
         })
         .collect();
 
     let mut loaded = Loaded::default();
-    for result in results {
+    let mut origins = Vec::new();
+    for (result, result_origins) in results {
         loaded.extend(result);
+        origins.extend(result_origins);
     }
-    loaded
+    (loaded, origins)
+}
+
+/// Names the values file line behind a finding in a rendered Helm template, so the fix
+/// goes where the value was set.
+fn note_helm_origins(findings: &mut [Finding], origins: &[helm::ValueOrigin]) {
+    if origins.is_empty() {
+        return;
+    }
+    for finding in findings.iter_mut() {
+        if finding.verdict != Verdict::Fail && finding.verdict != Verdict::Unknown {
+            continue;
+        }
+        if let Some(location) = helm::origin_note(origins, &finding.file, finding.line) {
+            finding.message = format!("{} (value set at {location})", finding.message);
+        }
+    }
 }
 
 /// Reads a file as UTF-8 and hands it to a loader. An unreadable file is an error
@@ -388,32 +424,6 @@ fn diagnostic_findings(
             }
         })
         .collect()
-}
-
-fn helm_chart_finding(chart: &Path, roots: &[PathBuf]) -> Finding {
-    let file = chart.join("Chart.yaml").display().to_string();
-    let roots = FingerprintRoots::new(roots);
-    Finding {
-        check_id: LOAD_UNRESOLVED_ID.to_owned(),
-        title: "Input could not be resolved offline".to_owned(),
-        severity: Severity::Medium,
-        verdict: Verdict::Unknown,
-        message: "Helm charts are not rendered yet, so the chart's templates were not checked; render it with `helm template` and scan the output".to_owned(),
-        categories: Vec::new(),
-        controls: BTreeMap::new(),
-        fingerprint: fingerprint(LOAD_UNRESOLVED_ID, &roots.relative(&file), "", None),
-        suppression: None,
-        file,
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 1,
-        resource: String::new(),
-        resource_kind: String::new(),
-        attribute: None,
-        expected: None,
-        found: None,
-    }
 }
 
 /// Orders findings by file, position, check and resource, so output is deterministic

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use nexafi_engine::{ScanOptions, scan};
-use nexafi_iac::terraform;
+use nexafi_iac::{helm, terraform};
 use nexafi_model::{Finding, ScanResult, Severity, Verdict};
 use nexafi_report::{HumanOptions, render_human, render_json};
 
@@ -22,12 +22,29 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         }
     }
 
+    for path in &args.helm_values {
+        if !path.is_file() {
+            return Err(super::Error::Usage(format!(
+                "--helm-values {} does not exist or is not a file",
+                path.display()
+            )));
+        }
+    }
+    for expression in &args.helm_set {
+        helm::values::parse_set(expression).map_err(super::Error::Usage)?;
+    }
+
     let options = ScanOptions {
         paths: args.paths.clone(),
         excludes: args.exclude.clone(),
         terraform: terraform::Options {
             var_files: args.var_file.clone(),
             vars: args.var.clone(),
+        },
+        helm: helm::ChartOptions {
+            values_files: args.helm_values.clone(),
+            set: args.helm_set.clone(),
+            values_siblings: args.helm_values_siblings,
         },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
