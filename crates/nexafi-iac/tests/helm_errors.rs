@@ -1,6 +1,9 @@
 //! Charts that must not render: each error names the file, the place and the cause, and
 //! the chart loader turns it into an error diagnostic instead of zero resources.
 
+// Helpers of a test binary may unwrap: a panic is the test failure we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use nexafi_iac::DiagnosticLevel;

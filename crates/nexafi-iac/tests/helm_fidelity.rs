@@ -8,6 +8,9 @@
 //! Charts whose directory holds `packed/` get each `packed/NAME` directory archived into
 //! `charts/NAME-VERSION.tgz` first, so the archive is built at test time.
 
+// Helpers of a test binary may unwrap: a panic is the test failure we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -247,7 +247,7 @@ pub fn format_float_g(value: f64) -> String {
     }
     let (negative, digits, exponent) = shortest_digits(value);
     let sign = if negative { "-" } else { "" };
-    if exponent < -4 || exponent >= 6 {
+    if !(-4..6).contains(&exponent) {
         format!("{sign}{}", exponent_form(&digits, exponent))
     } else {
         format!("{sign}{}", decimal_form(&digits, exponent))
@@ -262,7 +262,7 @@ pub fn format_float_json(value: f64) -> String {
     }
     let (negative, digits, exponent) = shortest_digits(value);
     let sign = if negative { "-" } else { "" };
-    if exponent < -6 || exponent >= 21 {
+    if !(-6..21).contains(&exponent) {
         format!("{sign}{}", exponent_form(&digits, exponent))
     } else {
         format!("{sign}{}", decimal_form(&digits, exponent))

@@ -441,7 +441,11 @@ mod tests {
 
     #[test]
     fn numbers_from_yaml_are_floats() {
-        let value = parse_document("n: 3").unwrap();
-        assert!(matches!(value.get("n"), Some(Value::Float(n)) if n == 3.0));
+        let value = parse_document("count: 3").unwrap();
+        let number = value.get("count");
+        assert!(
+            matches!(number, Some(Value::Float(n)) if n == 3.0),
+            "{number:?}"
+        );
     }
 }

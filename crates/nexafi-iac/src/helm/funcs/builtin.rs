@@ -532,7 +532,7 @@ mod tests {
             sprintf("%05d|%-4s|", &[Value::Int(42), Value::string("a")]),
             "00042|a   |"
         );
-        assert_eq!(sprintf("%.2f", &[Value::Float(3.14159)]), "3.14");
+        assert_eq!(sprintf("%.2f", &[Value::Float(12.345)]), "12.35");
         assert_eq!(sprintf("%q", &[Value::string("a\"b")]), "\"a\\\"b\"");
     }
 

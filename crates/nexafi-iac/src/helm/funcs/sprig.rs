@@ -416,17 +416,16 @@ pub(super) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
                 .collect();
             Ok(Value::map(entries))
         }),
-        "dig" => at_least(name, args, 3).and_then(|()| {
+        "dig" => at_least(name, args, 3).map(|()| {
             let (keys, rest) = args.split_at(args.len() - 2);
-            let default = rest[0].clone();
             let mut current = rest[1].clone();
             for key in keys {
                 match current.get(&strval(key)) {
-                    Some(Value::Nil) | None => return Ok(default),
+                    Some(Value::Nil) | None => return rest[0].clone(),
                     Some(next) => current = next,
                 }
             }
-            Ok(current)
+            current
         }),
         "merge" | "mustMerge" => {
             at_least(name, args, 1).and_then(|()| merge_all(name, args, false))
