@@ -36,7 +36,10 @@ fn main() -> ExitCode {
             }
         }
         let mean_ms = started.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds.max(1));
-        let name = chart.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = chart
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
         println!("{name}\t{rounds}\t{mean_ms:.3}");
     }
     ExitCode::SUCCESS

@@ -193,3 +193,62 @@ fn origins_point_at_values_file() {
     );
     assert_eq!(location.start.line, 1);
 }
+
+/// Writes a chart with one template into a temporary directory.
+fn temp_chart(chart_yaml: &str, template: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    std::fs::write(dir.path().join("Chart.yaml"), chart_yaml).unwrap();
+    std::fs::write(dir.path().join("templates/t.yaml"), template).unwrap();
+    dir
+}
+
+#[test]
+fn kube_version_mismatch() {
+    let dir = temp_chart(
+        "apiVersion: v2\nname: old\nversion: 1.0.0\nkubeVersion: \"<1.20.0\"\n",
+        "",
+    );
+    let sources = SourceMap::new();
+    let rendered = render_dir(dir.path(), &[], &[], &sources);
+    let [RenderError::Chart(error)] = rendered.errors.as_slice() else {
+        panic!("expected one chart error: {:?}", rendered.errors);
+    };
+    assert!(
+        error.message.contains("requires kubeVersion <1.20.0"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn self_include_stops() {
+    let template = "{{ define \"loop\" }}{{ include \"loop\" . }}{{ end }}{{ include \"loop\" . }}";
+    let dir = temp_chart("apiVersion: v2\nname: loop\nversion: 1.0.0\n", template);
+    let sources = SourceMap::new();
+    let rendered = render_dir(dir.path(), &[], &[], &sources);
+    let [RenderError::Template { error, .. }] = rendered.errors.as_slice() else {
+        panic!("expected one template error: {:?}", rendered.errors);
+    };
+    assert!(error.message.contains("levels deep"), "{}", error.message);
+}
+
+#[test]
+fn deep_nesting_stops() {
+    let template = format!(
+        "{}x{}",
+        "{{ if true }}".repeat(150),
+        "{{ end }}".repeat(150)
+    );
+    let dir = temp_chart("apiVersion: v2\nname: deep\nversion: 1.0.0\n", &template);
+    let sources = SourceMap::new();
+    let rendered = render_dir(dir.path(), &[], &[], &sources);
+    let [RenderError::Template { error, .. }] = rendered.errors.as_slice() else {
+        panic!("expected one template error: {:?}", rendered.errors);
+    };
+    assert!(
+        error.message.contains("nests more than"),
+        "{}",
+        error.message
+    );
+}

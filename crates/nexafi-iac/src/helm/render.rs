@@ -157,6 +157,10 @@ pub fn render(chart: &Chart, user: &Value, release: &Release) -> Rendered {
             return rendered;
         }
     };
+    if let Some(error) = kube_version_error(&chart) {
+        rendered.errors.push(RenderError::Chart(error));
+        return rendered;
+    }
     let values = coalesce(&chart, user);
     validate_schemas(&chart, &values, &mut rendered.errors);
     if !rendered.errors.is_empty() {
@@ -318,6 +322,29 @@ fn capabilities() -> Value {
         ),
         ("HelmVersion".to_owned(), helm),
     ]))
+}
+
+/// Checks the `kubeVersion` constraint of `Chart.yaml` against [`KUBE_VERSION`], as Helm
+/// does before it renders.
+fn kube_version_error(chart: &Chart) -> Option<ChartError> {
+    let constraint = chart
+        .metadata
+        .get("KubeVersion")
+        .map(|value| funcs::strval(&value))?;
+    if constraint.is_empty() {
+        return None;
+    }
+    let message = match funcs::semver::matches(&constraint, KUBE_VERSION) {
+        Ok(true) => return None,
+        Ok(false) => format!(
+            "the chart requires kubeVersion {constraint}, which Kubernetes {KUBE_VERSION} does not satisfy"
+        ),
+        Err(error) => format!("invalid kubeVersion in Chart.yaml: {error}"),
+    };
+    Some(ChartError {
+        path: chart.path.join("Chart.yaml"),
+        message,
+    })
 }
 
 /// Drops the subcharts whose dependency is disabled by a condition or tags, renames

@@ -7,7 +7,7 @@
 mod builtin;
 mod convert;
 pub mod helm;
-mod semver;
+pub mod semver;
 mod sprig;
 
 use crate::helm::template::TemplateError;

@@ -20,6 +20,10 @@ use crate::helm::value::{Value, write_go};
 /// the stack.
 pub const MAX_CALL_DEPTH: usize = 64;
 
+/// Maximum nesting of control actions being run, across template calls, so a hostile
+/// chart cannot exhaust the stack of the recursive executor.
+pub const MAX_WALK_DEPTH: usize = 200;
+
 /// Maximum iterations of all `range` loops in one render, so a hostile chart
 /// (`range until 1000000000`) ends with an error.
 pub const MAX_RANGE_ITERATIONS: usize = 1_000_000;
@@ -61,6 +65,7 @@ pub struct Exec<'a> {
     pub out: String,
     vars: Vec<(String, Value)>,
     depth: usize,
+    walk_depth: usize,
     range_iterations: usize,
     /// The template file whose text is running, for error positions.
     pub file: Rc<str>,
@@ -82,6 +87,7 @@ impl<'a> Exec<'a> {
             out: String::new(),
             vars: Vec::new(),
             depth: 0,
+            walk_depth: 0,
             range_iterations: 0,
             file: Rc::clone(&top),
             top,
@@ -191,6 +197,21 @@ impl<'a> Exec<'a> {
     }
 
     fn walk(&mut self, list: &List, dot: &Value) -> Walk {
+        if self.walk_depth >= MAX_WALK_DEPTH {
+            return Err(self
+                .error(
+                    Pos::default(),
+                    format!("control actions nest more than {MAX_WALK_DEPTH} levels deep"),
+                )
+                .into());
+        }
+        self.walk_depth += 1;
+        let result = self.walk_nodes(list, dot);
+        self.walk_depth -= 1;
+        result
+    }
+
+    fn walk_nodes(&mut self, list: &List, dot: &Value) -> Walk {
         for node in list {
             match node {
                 Node::Text(text) => self.write(text, Pos::default())?,

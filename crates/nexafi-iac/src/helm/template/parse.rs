@@ -13,7 +13,7 @@ use super::ast::{Arg, Branch, Command, List, Node, Pipe, Pos};
 
 /// Maximum nesting of control actions and parentheses, well above what charts use, so a
 /// hostile template cannot exhaust the stack of the recursive parser.
-const MAX_NESTING: usize = 200;
+const MAX_NESTING: usize = 100;
 
 /// A syntax error at a place in a template.
 #[derive(Clone, Debug, PartialEq, Eq)]
