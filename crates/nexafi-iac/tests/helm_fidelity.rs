@@ -5,7 +5,7 @@
 //! Both outputs are parsed as YAML; comments and empty documents are dropped, the
 //! documents are sorted by kind, namespace and name, and their data is compared. A
 //! chart may carry `fidelity-values.yaml`, applied as a user values file on both sides.
-//! Charts whose directory holds `packed/` get each `packed/NAME` directory archived into
+//! Charts whose directory contains `packed/` get each `packed/NAME` directory archived into
 //! `charts/NAME-VERSION.tgz` first, so the archive is built at test time.
 
 // Helpers of a test binary may unwrap: a panic is the test failure we want.

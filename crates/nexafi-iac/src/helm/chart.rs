@@ -42,7 +42,7 @@ pub struct TemplateFile {
     /// Path inside the chart, such as `templates/deployment.yaml`.
     pub name: String,
     pub text: String,
-    /// Where the file is, as shown to users.
+    /// Location of the file, as shown to users.
     pub path: PathBuf,
 }
 

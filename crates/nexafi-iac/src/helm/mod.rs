@@ -8,10 +8,12 @@
 //! prod.yaml]`), so every Kubernetes check applies and findings point at the rendered
 //! object. A chart that does not render is an error diagnostic, never zero resources.
 //!
-//! Differences from Helm 4.2.3 that can change output: `.helmignore` is not read, so
-//! `.Files` also lists files it would hide; `toYaml` may quote strings differently (the
-//! data is the same); `uuidv4` and `randAlphaNum` differ on every render, as with Helm;
-//! `lookup` returns an empty map, as with `helm template`.
+//! Differences from Helm 4.2.3 that can change output:
+//! - `.helmignore` is not read, so `.Files` also lists files it would hide.
+//! - `toYaml` may quote strings differently, with the same data.
+//! - `uuidv4` and the `rand*` functions differ on every render, as with Helm.
+//! - `lookup` returns an empty map, as with `helm template`.
+//! - `.Subcharts` is not set.
 
 pub mod chart;
 pub mod files;
@@ -30,7 +32,7 @@ use crate::{Diagnostic, DiagnosticLevel, Loaded, kubernetes};
 use render::{Release, RenderError, Rendered};
 use value::Value;
 
-/// What to render a chart with.
+/// Values files and `--set` expressions a chart renders with.
 #[derive(Clone, Debug, Default)]
 pub struct ChartOptions {
     /// Values files applied over the chart's defaults, in order (`helm -f`).
@@ -50,7 +52,7 @@ pub struct ValueOrigin {
     /// First and last line of the printed value in the rendered file.
     pub start_line: u32,
     pub end_line: u32,
-    /// Where the value was set: `values.yaml:12:3`.
+    /// Location of the value in its values file: `values.yaml:12:3`.
     pub location: String,
 }
 
@@ -116,7 +118,7 @@ pub fn render_dir(
     }
 }
 
-/// The `values*.yaml` files beside `Chart.yaml`, other than `values.yaml`, sorted.
+/// Lists the `values*.yaml` files beside `Chart.yaml`, other than `values.yaml`, sorted.
 pub fn sibling_values_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

@@ -109,7 +109,7 @@ pub struct Manifest {
     pub origins: Vec<OutputOrigin>,
 }
 
-/// Why a chart did not render.
+/// The reason a chart did not render.
 #[derive(Clone, Debug)]
 pub enum RenderError {
     Chart(ChartError),
@@ -407,8 +407,9 @@ fn process(chart: &Chart, values: &Value, path: &str, depth: usize) -> Result<Ch
     Ok(chart)
 }
 
-/// Tags enable a dependency when one of them is true and disable it when all that are
-/// set are false; the first condition path that holds a boolean overrides the tags.
+/// Decides whether a dependency renders. Tags enable it when one of them is true and
+/// disable it when all that are set are false. The first condition path whose value is
+/// a boolean overrides the tags.
 fn dependency_enabled(
     dependency: &super::chart::Dependency,
     values: &Value,

@@ -18,8 +18,8 @@ use super::files::Files;
 /// dict contain itself, and the Kubernetes API nests far less deeply.
 pub const MAX_VALUE_DEPTH: usize = 200;
 
-/// A template value. Maps are shared and mutable, as Go maps are: `set` and `unset`
-/// change the map every holder sees.
+/// A template value. Maps are shared and mutable, as Go maps are, so `set` and `unset`
+/// change the map for every holder.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     /// Go's nil interface, also the result of reading a missing map key.
@@ -107,7 +107,7 @@ impl Value {
         !self.is_true()
     }
 
-    /// The Go type name used in error messages and by `typeOf`.
+    /// Returns the Go type name used in error messages and by `typeOf`.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Nil => "<nil>",
@@ -122,7 +122,7 @@ impl Value {
         }
     }
 
-    /// The Go `reflect.Kind` name returned by `kindOf`.
+    /// Returns the Go `reflect.Kind` name that `kindOf` prints.
     pub fn kind_name(&self) -> &'static str {
         match self {
             Value::Nil => "invalid",

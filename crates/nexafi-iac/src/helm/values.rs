@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::chart::Chart;
 use super::value::{MAX_VALUE_DEPTH, Value, ValueMap};
 
-/// Key whose values every chart and subchart sees.
+/// Key whose values every chart and subchart receives.
 pub const GLOBAL_KEY: &str = "global";
 
 /// Merges `overrides` into `base`, deep for maps: `-f` files applied in order. A null

@@ -359,7 +359,7 @@ fn write_scalar(out: &mut String, value: &Value, level: usize) -> Result<(), Str
     Ok(())
 }
 
-/// A string as a YAML scalar: plain when it reads back as the same string, else
+/// Writes a string as a YAML scalar: plain when it reads back as the same string, else
 /// double-quoted with JSON escapes.
 fn yaml_string(text: &str) -> String {
     if is_plain_safe(text) {

@@ -215,7 +215,8 @@ fn sprintln(args: &[Value]) -> String {
     out
 }
 
-/// The text `html`, `js` and `urlquery` escape: one string as is, else `fmt.Sprint`.
+/// Returns the text `html`, `js` and `urlquery` escape: one string as is, else
+/// `fmt.Sprint` of the arguments.
 fn eval_args(args: &[Value]) -> String {
     match args {
         [Value::String(text)] => text.to_string(),

@@ -55,7 +55,7 @@ fn parse_int(text: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
-/// The items of a list-like value, or `None` for other values.
+/// Returns the items of a list-like value, or `None` for other values.
 pub fn list_items(value: &Value) -> Option<Vec<Value>> {
     match value {
         Value::List(items) => Some(items.as_ref().clone()),

@@ -17,7 +17,7 @@ use crate::helm::value::Value;
 
 pub use convert::{strval, to_f64, to_i64};
 
-/// Why a call failed.
+/// The reason a call failed.
 pub enum CallError {
     /// Shown as "error calling NAME: message", as Go does.
     Message(String),
@@ -209,7 +209,7 @@ pub const NAMES: &[&str] = &[
     "randNumeric",
 ];
 
-/// Whether templates may call `name`.
+/// Returns whether templates may call `name`.
 pub fn is_function(name: &str) -> bool {
     NAMES.contains(&name)
 }

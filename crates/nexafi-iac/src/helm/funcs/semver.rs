@@ -147,7 +147,7 @@ fn compare_prerelease(left: &str, right: &str) -> Ordering {
     }
 }
 
-/// Whether `version` satisfies `constraint`.
+/// Returns whether `version` satisfies `constraint`.
 pub fn matches(constraint: &str, version: &str) -> Result<bool, String> {
     let version = Version::parse(version)?;
     for group in constraint.split("||") {
@@ -169,14 +169,13 @@ pub fn matches(constraint: &str, version: &str) -> Result<bool, String> {
 
 /// Splits an AND group on commas and spaces, keeping an operator with its version.
 fn terms(group: &str) -> Vec<String> {
+    let is_operator = |text: &str| text.chars().all(|c| "<>=!~^".contains(c));
     let mut out: Vec<String> = Vec::new();
     for piece in group.split([',', ' ']).filter(|piece| !piece.is_empty()) {
-        let is_operator_only = piece.chars().all(|c| "<>=!~^".contains(c));
         match out.last_mut() {
-            Some(last) if last.chars().all(|c| "<>=!~^".contains(c)) => last.push_str(piece),
+            Some(last) if is_operator(last) => last.push_str(piece),
             _ => out.push(piece.to_owned()),
         }
-        let _ = is_operator_only;
     }
     out
 }

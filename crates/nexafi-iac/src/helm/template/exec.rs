@@ -1,9 +1,9 @@
 //! Execution of parsed templates with Go's semantics.
 //!
-//! Reading a field of a missing map key gives nil, which an action prints as
-//! `<no value>`; reading a field of nil is an error ("nil pointer evaluating interface
-//! {}.x"), as in Go with Helm's `missingkey=zero` option. `and` and `or` evaluate their
-//! arguments lazily and return one of them, not a boolean.
+//! Reading a missing map key gives nil, which an action prints as `<no value>`. Reading
+//! a field of nil is an error ("nil pointer evaluating interface {}.x"), as in Go with
+//! Helm's `missingkey=zero` option. `and` and `or` evaluate their arguments lazily and
+//! return one of them, not a boolean.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -16,8 +16,8 @@ use crate::helm::funcs;
 use crate::helm::value::{Value, write_go};
 
 /// Maximum nesting of `template`, `include` and `tpl` calls. Charts nest a handful of
-/// levels; a template that calls itself without end stops here instead of overflowing
-/// the stack.
+/// levels, and a template that calls itself without end stops here instead of
+/// overflowing the stack.
 pub const MAX_CALL_DEPTH: usize = 64;
 
 /// Maximum nesting of control actions being run, across template calls, so a hostile
@@ -41,7 +41,7 @@ pub struct OutputOrigin {
     pub span: Span,
 }
 
-/// Why a walk stopped early.
+/// The reason a walk stopped early.
 pub enum Flow {
     Break,
     Continue,
@@ -478,7 +478,7 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// Follows a chain of fields from `receiver`; `args` go to a method at the end of it.
+    /// Follows a chain of fields from `receiver`, passing `args` to a method at its end.
     fn fields(
         &mut self,
         mut receiver: Value,

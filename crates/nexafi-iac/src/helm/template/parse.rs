@@ -1,10 +1,10 @@
 //! Parser of Go text/template source: text, actions, trim markers and comments.
 //!
-//! The grammar follows Go's `text/template/parse` package: actions between `{{` and
-//! `}}`, `{{- ` and ` -}}` trim the white space next to them, `{{/* */}}` is a comment,
-//! and `define`, `block`, `if`, `with`, `range` (each with `else`), `template`, `break`
-//! and `continue` are the control actions. A function name the caller does not know is
-//! a parse error, as in Go.
+//! The grammar follows Go's `text/template/parse` package. Actions sit between `{{` and
+//! `}}`, and `{{- ` and ` -}}` trim the white space next to them. `{{/* */}}` is a
+//! comment. The control actions are `define`, `block`, `if`, `with`, `range` (each with
+//! `else`), `template`, `break` and `continue`. A function name the caller does not
+//! know is a parse error, as in Go.
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -29,7 +29,7 @@ pub struct Parsed {
     pub defines: Vec<(String, List)>,
 }
 
-/// Parses `source`. `is_function` says whether a name is a known function.
+/// Parses `source`. `is_function` returns whether a name is a known function.
 pub fn parse(source: &str, is_function: &dyn Fn(&str) -> bool) -> Result<Parsed, ParseError> {
     let tokens = lex(source)?;
     let mut parser = Parser {
@@ -679,7 +679,7 @@ impl Parser<'_> {
             None
         };
         self.enter(pos)?;
-        // A defined template sees only `$`, never the variables around it.
+        // A defined template has only `$`, never the variables around it.
         let saved = std::mem::replace(&mut self.vars, vec![vec!["$".to_owned()]]);
         let (body, end) = self.list()?;
         self.vars = saved;
