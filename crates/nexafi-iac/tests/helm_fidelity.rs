@@ -198,3 +198,27 @@ fn charts_render_like_helm() {
         failures.join("\n\n")
     );
 }
+
+#[test]
+fn set_parses_like_helm() {
+    let python = tools_python();
+    let expressions = [
+        "image.tag=1.2.3",
+        "replicas=3,debug=true,name=007",
+        "ports={80,443}",
+        "a\\.b=c",
+        "list[1]=x,list[0]=y",
+        "nested.list[0].name=first",
+        "empty=",
+        "remove=null",
+        "text=a\\,b",
+    ];
+    let script = "import json, sys\nimport helm_python as helm\nprint(json.dumps([helm.parse_set_string(e) for e in sys.argv[1:]]))";
+    let output = Command::new(&python).arg("-c").arg(script).args(expressions).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let theirs: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    for (expression, expected) in expressions.iter().zip(theirs) {
+        let ours = nexafi_iac::helm::values::parse_set(expression).unwrap();
+        assert_eq!(yaml::to_json_value(&ours), expected, "--set {expression}");
+    }
+}
