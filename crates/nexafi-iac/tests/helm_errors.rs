@@ -70,12 +70,28 @@ fn unknown_function_named() {
 
 #[test]
 fn schema_violation() {
-    let RenderError::Schema { path, message } = only_error("schema-violation") else {
-        panic!("expected a schema error");
+    let sources = SourceMap::new();
+    let rendered = render_dir(&broken("schema-violation"), &[], &[], &sources);
+    let [
+        RenderError::Schema {
+            path,
+            message,
+            span,
+        },
+    ] = rendered.errors.as_slice()
+    else {
+        panic!("expected one schema error: {:?}", rendered.errors);
     };
     assert!(path.ends_with("values.schema.json"), "{}", path.display());
     assert!(message.contains("/replicas"), "{message}");
     assert!(message.contains("integer"), "{message}");
+    let location = sources.locate(span.unwrap()).unwrap();
+    assert!(
+        location.path.ends_with("schema-violation/values.yaml"),
+        "{}",
+        location.path.display()
+    );
+    assert_eq!(location.start.line, 1);
 }
 
 #[test]

@@ -214,8 +214,17 @@ fn set_parses_like_helm() {
         "text=a\\,b",
     ];
     let script = "import json, sys\nimport helm_python as helm\nprint(json.dumps([helm.parse_set_string(e) for e in sys.argv[1:]]))";
-    let output = Command::new(&python).arg("-c").arg(script).args(expressions).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(expressions)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let theirs: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     for (expression, expected) in expressions.iter().zip(theirs) {
         let ours = nexafi_iac::helm::values::parse_set(expression).unwrap();

@@ -78,7 +78,10 @@ fn privileged_chart_fails() {
         "{file}"
     );
     let message = privileged["message"].as_str().unwrap();
-    assert!(message.contains("privileged/values.yaml:10:3"), "{message}");
+    assert!(
+        message.contains("privileged/values.yaml:10:15"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -111,7 +114,7 @@ fn helm_values_file_applies() {
         .find(|finding| finding["check_id"] == "NXF-K8S-POD-001")
         .unwrap();
     let message = privileged["message"].as_str().unwrap();
-    assert!(message.contains("override.yaml:2:3"), "{message}");
+    assert!(message.contains("override.yaml:2:15"), "{message}");
 }
 
 #[test]

@@ -233,13 +233,23 @@ fn push_error(loaded: &mut Loaded, sources: &SourceMap, error: &RenderError, lab
             None,
             format!("the Helm chart cannot be loaded: {}{with}", error.message),
         ),
-        RenderError::Schema { path, message } => (
-            path.clone(),
-            None,
-            format!(
-                "the Helm chart does not render: {message}{with}; fix the values or the schema"
-            ),
-        ),
+        RenderError::Schema {
+            path,
+            message,
+            span,
+        } => {
+            // Point at the invalid value when a values file set it, else at the schema.
+            let path = span
+                .and_then(|span| sources.get(span.file))
+                .map_or_else(|| path.clone(), |file| file.path.clone());
+            (
+                path,
+                *span,
+                format!(
+                    "the Helm chart does not render: {message}; fix the values or the schema{with}"
+                ),
+            )
+        }
         RenderError::Template { path, error } => {
             let file = match sources.find(path) {
                 Some(file) => Some(file),

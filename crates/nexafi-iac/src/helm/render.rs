@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+use nexafi_model::Span;
+
 use super::chart::{Chart, ChartError};
 use super::funcs;
 use super::template::exec::{Exec, OutputOrigin};
@@ -118,10 +120,12 @@ pub enum RenderError {
         path: PathBuf,
         error: TemplateError,
     },
-    /// The values do not satisfy a chart's `values.schema.json`.
+    /// The values do not satisfy a chart's `values.schema.json`. `span` is the key of
+    /// the first invalid value in the values file that set it, when one did.
     Schema {
         path: PathBuf,
         message: String,
+        span: Option<Span>,
     },
 }
 
@@ -132,7 +136,7 @@ impl std::fmt::Display for RenderError {
                 write!(formatter, "{}: {}", error.path.display(), error.message)
             }
             RenderError::Template { error, .. } => write!(formatter, "{error}"),
-            RenderError::Schema { path, message } => {
+            RenderError::Schema { path, message, .. } => {
                 write!(formatter, "{}: {message}", path.display())
             }
         }
@@ -447,10 +451,14 @@ fn validate_schemas(chart: &Chart, values: &Value, errors: &mut Vec<RenderError>
         match jsonschema::validator_for(schema) {
             Ok(validator) => {
                 let instance = to_json_value(values);
+                let mut span = None;
                 let problems: Vec<String> = validator
                     .iter_errors(&instance)
                     .map(|error| {
                         let at = error.instance_path().to_string();
+                        if span.is_none() {
+                            span = origin_of(values, &at);
+                        }
                         let at = if at.is_empty() { "/".to_owned() } else { at };
                         format!("at '{at}': {error}")
                     })
@@ -463,12 +471,14 @@ fn validate_schemas(chart: &Chart, values: &Value, errors: &mut Vec<RenderError>
                             "values don't meet the chart's schema: {}",
                             problems.join("; ")
                         ),
+                        span,
                     });
                 }
             }
             Err(error) => errors.push(RenderError::Schema {
                 path,
                 message: format!("invalid JSON schema: {error}"),
+                span: None,
             }),
         }
     }
@@ -476,6 +486,29 @@ fn validate_schemas(chart: &Chart, values: &Value, errors: &mut Vec<RenderError>
         let scoped = values.get(&subchart.name).unwrap_or_default();
         validate_schemas(subchart, &scoped, errors);
     }
+}
+
+/// Finds the values file key of the value at a JSON pointer (`/image/tag`), following
+/// map keys only.
+fn origin_of(values: &Value, pointer: &str) -> Option<Span> {
+    let mut current = values.clone();
+    let mut span = None;
+    for part in pointer.split('/').skip(1) {
+        let key = part.replace("~1", "/").replace("~0", "~");
+        let next = match &current {
+            Value::Map(map) => {
+                let map = map.borrow();
+                span = map.origins.get(&key).copied().or(span);
+                map.entries.get(&key).cloned()
+            }
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    span
 }
 
 /// Removes `<no value>` from the output, as Helm does, and moves origins to match.

@@ -223,15 +223,18 @@ impl<'a> Exec<'a> {
                         let mut text = String::new();
                         print_value(&mut text, &value);
                         self.write(&text, pipe.pos)?;
-                        if self.recording {
-                            for span in std::mem::take(&mut self.pending) {
-                                self.origins.push(OutputOrigin {
-                                    start,
-                                    end: self.out.len(),
-                                    span,
-                                });
-                            }
+                        // The last value read is the most specific: for
+                        // `.Values.a.b` it is `b`, not the map `a`.
+                        if self.recording
+                            && let Some(span) = self.pending.last().copied()
+                        {
+                            self.origins.push(OutputOrigin {
+                                start,
+                                end: self.out.len(),
+                                span,
+                            });
                         }
+                        self.pending.clear();
                     }
                 }
                 Node::If(branch) => self.if_or_with(branch, dot, false)?,
