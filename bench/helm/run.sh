@@ -3,11 +3,11 @@
 #
 # Usage: bench/helm/run.sh [ROUNDS]     (default 200 rounds per chart)
 #
-# Steps: build the helm_render example of nexafi-iac in release mode, copy the charts of
-# crates/nexafi-iac/tests/data/charts to bench/work/helm/ (packing each packed/NAME
-# directory into charts/NAME-0.1.0.tgz, as the fidelity test does), then load and render
-# every chart ROUNDS times with each tool, and print the mean milliseconds per chart
-# side by side with the total.
+# Steps: build the helm_render example of nexafi-iac in release mode. Copy the charts of
+# crates/nexafi-iac/tests/data/charts to bench/work/helm/, packing each packed/NAME
+# directory into charts/NAME-0.1.0.tgz as the fidelity test does. Then load and render
+# every chart ROUNDS times with each tool, and print the mean milliseconds per chart side
+# by side, with the total.
 #
 # The Helm side is helm-python-sdk (Python bindings over Helm's Go SDK) from
 # $NEXAFI_TOOLS_BIN/python, default .venv/bin/python. Both sides load the chart from

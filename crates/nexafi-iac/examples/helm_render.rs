@@ -3,7 +3,7 @@
 //! Usage: helm_render ROUNDS CHART_DIR...
 //!
 //! Each round loads and renders every chart once, with its default values and, when the
-//! chart holds one, `fidelity-values.yaml` (the values the fidelity test uses). Prints
+//! chart contains one, `fidelity-values.yaml` (the values the fidelity test uses). Prints
 //! one line per chart: the name, the rounds, and the mean milliseconds per load and
 //! render.
 
