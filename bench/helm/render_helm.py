@@ -3,8 +3,8 @@
 Usage: python render_helm.py ROUNDS CHART_DIR...
 
 Each round loads and renders every chart once, with its default values and, when the
-chart holds one, fidelity-values.yaml (the values the fidelity test uses). Prints one line per chart: the name, the rounds, and the mean
-milliseconds per load and render.
+chart contains one, fidelity-values.yaml (the values the fidelity test uses). Prints one
+line per chart: the name, the rounds, and the mean milliseconds per load and render.
 """
 
 import os
