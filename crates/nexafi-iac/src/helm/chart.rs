@@ -337,6 +337,8 @@ pub fn read_values(path: &Path, text: String, sources: &SourceMap) -> Result<Val
     }
 }
 
+// NOTE: `import-values` is not read, so a parent chart that imports a subchart's values
+// renders without them.
 fn read_dependencies(metadata: &Value) -> Vec<Dependency> {
     let Some(Value::List(items)) = metadata.get("dependencies") else {
         return Vec::new();
