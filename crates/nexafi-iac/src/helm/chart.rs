@@ -73,6 +73,7 @@ pub fn load_dir(dir: &Path, sources: &SourceMap) -> Result<Chart, ChartError> {
 }
 
 fn read_dir_files(dir: &Path, budget: &mut u64) -> Result<BTreeMap<String, Vec<u8>>, ChartError> {
+    let ignore = IgnoreRules::read(dir)?;
     let mut files = BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -85,13 +86,6 @@ fn read_dir_files(dir: &Path, budget: &mut u64) -> Result<BTreeMap<String, Vec<u
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
-            if kind.is_dir() {
-                pending.push(path);
-                continue;
-            }
-            if !kind.is_file() {
-                continue;
-            }
             let Ok(relative) = path.strip_prefix(dir) else {
                 continue;
             };
@@ -100,6 +94,16 @@ fn read_dir_files(dir: &Path, budget: &mut u64) -> Result<BTreeMap<String, Vec<u
                 .map(|part| part.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
+            if ignore.ignores(&name, kind.is_dir()) {
+                continue;
+            }
+            if kind.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
             let bytes = std::fs::read(&path).map_err(|error| ChartError {
                 path: path.clone(),
                 message: format!("cannot read the file: {error}"),
@@ -114,6 +118,84 @@ fn read_dir_files(dir: &Path, budget: &mut u64) -> Result<BTreeMap<String, Vec<u
         }
     }
     Ok(files)
+}
+
+/// The rules of a chart's `.helmignore`, as Helm reads them: one pattern a line, `#`
+/// comments, `!` to negate, a trailing `/` for directories only. A pattern without `/`
+/// matches the base name of any file or directory, one with `/` the path from the chart
+/// root. Hidden files under `templates/` are always ignored, as in Helm.
+struct IgnoreRules {
+    rules: Vec<IgnoreRule>,
+}
+
+struct IgnoreRule {
+    pattern: regex::Regex,
+    negate: bool,
+    directory_only: bool,
+    whole_path: bool,
+}
+
+impl IgnoreRules {
+    fn read(dir: &Path) -> Result<IgnoreRules, ChartError> {
+        let path = dir.join(".helmignore");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(error) => {
+                return Err(ChartError {
+                    path,
+                    message: format!("cannot read .helmignore: {error}"),
+                });
+            }
+        };
+        let mut rules = Vec::new();
+        for line in std::iter::once("templates/.?*").chain(text.lines()) {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (negate, line) = match line.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let (directory_only, line) = match line.strip_suffix('/') {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            let line = line.strip_prefix('/').unwrap_or(line);
+            let pattern = super::files::glob_regex(line).map_err(|message| ChartError {
+                path: path.clone(),
+                message,
+            })?;
+            rules.push(IgnoreRule {
+                pattern,
+                negate,
+                directory_only,
+                whole_path: line.contains('/'),
+            });
+        }
+        Ok(IgnoreRules { rules })
+    }
+
+    /// Returns whether the file or directory at `name` (relative, `/`-separated) is
+    /// ignored. A negated rule that matches keeps it whatever the other rules say.
+    fn ignores(&self, name: &str, is_dir: bool) -> bool {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let mut ignored = false;
+        for rule in &self.rules {
+            if rule.directory_only && !is_dir {
+                continue;
+            }
+            let subject = if rule.whole_path { name } else { base };
+            if rule.pattern.is_match(subject) {
+                if rule.negate {
+                    return false;
+                }
+                ignored = true;
+            }
+        }
+        ignored
+    }
 }
 
 /// Reads a chart archive: a gzip-compressed tar whose entries sit under one top-level

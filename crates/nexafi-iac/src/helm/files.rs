@@ -93,7 +93,7 @@ impl Files {
 
 /// Translates a glob to an anchored regular expression: `**` is any text, `*` and `?`
 /// stop at `/`, and `[...]` (with `!` to negate) and `{a,b}` keep their meaning.
-fn glob_regex(pattern: &str) -> Result<regex::Regex, String> {
+pub(crate) fn glob_regex(pattern: &str) -> Result<regex::Regex, String> {
     let mut out = String::from("^");
     let mut chars = pattern.chars().peekable();
     let mut alternatives = 0usize;

@@ -9,7 +9,6 @@
 //! object. A chart that does not render is an error diagnostic, never zero resources.
 //!
 //! Differences from Helm 4.2.3 that can change output:
-//! - `.helmignore` is not read, so `.Files` also lists files it would hide.
 //! - `toYaml` may quote strings differently, with the same data.
 //! - `uuidv4` and the `rand*` functions differ on every render, as with Helm.
 //! - `lookup` returns an empty map, as with `helm template`.

@@ -334,6 +334,16 @@ impl<'a> Exec<'a> {
                     .map(|index| (Value::Int(index), Value::Int(index)))
                     .collect()
             }
+            // NOTE: Helm ranges over the file contents as bytes, which print as numbers;
+            // here they are text, which only matters to a template that prints them raw.
+            Value::Files(files) => files
+                .names()
+                .into_iter()
+                .map(|name| {
+                    let text = files.get(&name);
+                    (Value::string(name), Value::string(text))
+                })
+                .collect(),
             Value::Nil => Vec::new(),
             other => {
                 return Err(self
