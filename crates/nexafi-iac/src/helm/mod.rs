@@ -12,7 +12,7 @@
 //! - `toYaml` may quote strings differently, with the same data.
 //! - `uuidv4` and the `rand*` functions differ on every render, as with Helm.
 //! - `lookup` returns an empty map, as with `helm template`.
-//! - `.Subcharts` is not set, and `import-values` of a dependency is not applied.
+//! - `import-values` of a dependency is not applied.
 
 pub mod chart;
 pub mod files;

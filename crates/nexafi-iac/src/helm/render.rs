@@ -174,7 +174,11 @@ pub fn render(chart: &Chart, user: &Value, release: &Release) -> Rendered {
     // Every template of every chart joins one set, so `include` reaches the helpers of
     // subcharts and library charts.
     let mut entries = Vec::new();
-    collect_templates(&chart, &chart.name, &values, &mut entries);
+    let shared = Shared {
+        release: release_object(release),
+        capabilities: capabilities(),
+    };
+    collect_templates(&chart, &chart.name, &values, &shared, &mut entries);
     // Helm parses deeper paths first, so a parent chart's `define` wins over a
     // subchart's of the same name.
     entries.sort_by(|a, b| {
@@ -194,10 +198,8 @@ pub fn render(chart: &Chart, user: &Value, release: &Release) -> Rendered {
     }
     parsed.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let capabilities = capabilities();
-    let release_value = release_object(release);
     for entry in parsed.iter().filter(|entry| entry.render) {
-        let dot = template_data(entry, &release_value, &capabilities);
+        let dot = template_data(entry);
         let mut exec = Exec::new(&set, &entry.name);
         match exec.run(&entry.name, &dot) {
             Ok(()) => {
@@ -228,13 +230,39 @@ struct Entry {
     text: String,
     /// False for partials (`_helpers.tpl`), `NOTES.txt` and library chart templates.
     render: bool,
-    values: Value,
-    chart: Value,
-    files: Value,
+    /// The chart's part of the data every template of it sees: `.Values`, `.Chart`,
+    /// `.Files`, `.Release`, `.Capabilities` and `.Subcharts`.
+    context: Value,
     base_path: String,
 }
 
-fn collect_templates(chart: &Chart, prefix: &str, values: &Value, out: &mut Vec<Entry>) {
+/// Adds the templates of `chart` and its subcharts to `out`, and returns the chart's
+/// context, which its parent lists under `.Subcharts`.
+fn collect_templates(
+    chart: &Chart,
+    prefix: &str,
+    values: &Value,
+    shared: &Shared,
+    out: &mut Vec<Entry>,
+) -> Value {
+    let mut subcharts = BTreeMap::new();
+    for subchart in &chart.subcharts {
+        let scoped = match values.get(&subchart.name) {
+            Some(scoped @ Value::Map(_)) => scoped,
+            _ => Value::empty_map(),
+        };
+        let prefix = format!("{prefix}/charts/{}", subchart.name);
+        let context = collect_templates(subchart, &prefix, &scoped, shared, out);
+        subcharts.insert(subchart.name.clone(), context);
+    }
+    let context = Value::map(BTreeMap::from([
+        ("Values".to_owned(), values.clone()),
+        ("Release".to_owned(), shared.release.clone()),
+        ("Chart".to_owned(), chart.metadata.clone()),
+        ("Capabilities".to_owned(), shared.capabilities.clone()),
+        ("Files".to_owned(), Value::Files(Rc::clone(&chart.files))),
+        ("Subcharts".to_owned(), Value::map(subcharts)),
+    ]));
     for template in &chart.templates {
         let name = format!("{prefix}/{}", template.name);
         let base = template.name.rsplit('/').next().unwrap_or(&template.name);
@@ -244,29 +272,21 @@ fn collect_templates(chart: &Chart, prefix: &str, values: &Value, out: &mut Vec<
             path: template.path.clone(),
             text: template.text.clone(),
             render,
-            values: values.clone(),
-            chart: chart.metadata.clone(),
-            files: Value::Files(Rc::clone(&chart.files)),
+            context: context.clone(),
             base_path: format!("{prefix}/templates"),
         });
     }
-    for subchart in &chart.subcharts {
-        let scoped = values.get(&subchart.name).unwrap_or_else(Value::empty_map);
-        let scoped = if scoped.is_nil() {
-            Value::empty_map()
-        } else {
-            scoped
-        };
-        collect_templates(
-            subchart,
-            &format!("{prefix}/charts/{}", subchart.name),
-            &scoped,
-            out,
-        );
-    }
+    context
 }
 
-fn template_data(entry: &Entry, release: &Value, capabilities: &Value) -> Value {
+/// The objects every template of a render shares.
+struct Shared {
+    release: Value,
+    capabilities: Value,
+}
+
+/// Builds the data a template runs with: its chart's context plus `.Template`.
+fn template_data(entry: &Entry) -> Value {
     let template = Value::map(BTreeMap::from([
         ("Name".to_owned(), Value::string(entry.name.as_str())),
         (
@@ -274,14 +294,12 @@ fn template_data(entry: &Entry, release: &Value, capabilities: &Value) -> Value 
             Value::string(entry.base_path.as_str()),
         ),
     ]));
-    Value::map(BTreeMap::from([
-        ("Values".to_owned(), entry.values.clone()),
-        ("Release".to_owned(), release.clone()),
-        ("Chart".to_owned(), entry.chart.clone()),
-        ("Capabilities".to_owned(), capabilities.clone()),
-        ("Files".to_owned(), entry.files.clone()),
-        ("Template".to_owned(), template),
-    ]))
+    let mut entries = match &entry.context {
+        Value::Map(map) => map.borrow().entries.clone(),
+        _ => BTreeMap::new(),
+    };
+    entries.insert("Template".to_owned(), template);
+    Value::map(entries)
 }
 
 fn release_object(release: &Release) -> Value {
