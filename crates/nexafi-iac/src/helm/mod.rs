@@ -171,6 +171,13 @@ pub fn load_chart(dir: &Path, options: &ChartOptions, sources: &SourceMap) -> Ch
             }
         };
         let rendered = render::render(&chart, &user, &Release::default());
+        tracing::debug!(
+            chart = %dir.display(),
+            values = %label,
+            manifests = rendered.manifests.len(),
+            errors = rendered.errors.len(),
+            "rendered a Helm chart"
+        );
         for error in &rendered.errors {
             push_error(&mut load.loaded, sources, error, &label);
         }
