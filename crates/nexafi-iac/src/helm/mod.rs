@@ -311,7 +311,8 @@ fn offset_of(text: &str, line: u32, column: u32) -> usize {
     offset.min(text.len())
 }
 
-/// Appends the values file location to findings that point into a printed value.
+/// Returns the values file location of the narrowest printed value that covers `line`
+/// of the rendered `file`.
 pub fn origin_note<'a>(origins: &'a [ValueOrigin], file: &str, line: u32) -> Option<&'a str> {
     origins
         .iter()

@@ -18,7 +18,7 @@ use super::yaml::to_json_value;
 /// Kubernetes version `.Capabilities` reports; the default of Helm 4.2.3.
 pub const KUBE_VERSION: &str = "v1.36.0";
 
-/// API group versions `.Capabilities.APIVersions` holds: the built-in groups Helm 4.2.3
+/// API group versions `.Capabilities.APIVersions` contains: the built-in groups Helm 4.2.3
 /// reports when no cluster is reachable.
 pub const API_VERSIONS: &[&str] = &[
     "v1",
@@ -120,8 +120,8 @@ pub enum RenderError {
         path: PathBuf,
         error: TemplateError,
     },
-    /// The values do not satisfy a chart's `values.schema.json`. `span` is the key of
-    /// the first invalid value in the values file that set it, when one did.
+    /// The values do not satisfy a chart's `values.schema.json`. `span` is the first
+    /// invalid value in the values file that set it, when one did.
     Schema {
         path: PathBuf,
         message: String,
@@ -230,7 +230,7 @@ struct Entry {
     text: String,
     /// False for partials (`_helpers.tpl`), `NOTES.txt` and library chart templates.
     render: bool,
-    /// The chart's part of the data every template of it sees: `.Values`, `.Chart`,
+    /// The chart's part of the data every template of it receives: `.Values`, `.Chart`,
     /// `.Files`, `.Release`, `.Capabilities` and `.Subcharts`.
     context: Value,
     base_path: String,
@@ -506,7 +506,7 @@ fn validate_schemas(chart: &Chart, values: &Value, errors: &mut Vec<RenderError>
     }
 }
 
-/// Finds the values file key of the value at a JSON pointer (`/image/tag`), following
+/// Finds where a values file set the value at a JSON pointer (`/image/tag`), following
 /// map keys only.
 fn origin_of(values: &Value, pointer: &str) -> Option<Span> {
     let mut current = values.clone();

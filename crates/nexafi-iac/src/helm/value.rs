@@ -45,7 +45,7 @@ pub type MapRef = Rc<RefCell<ValueMap>>;
 #[derive(Clone, Debug, Default)]
 pub struct ValueMap {
     pub entries: BTreeMap<String, Value>,
-    /// Span of the key in a values file, for entries read from one.
+    /// Span of the value in a values file, for entries read from one.
     pub origins: BTreeMap<String, Span>,
 }
 
