@@ -231,3 +231,46 @@ fn set_parses_like_helm() {
         assert_eq!(yaml::to_json_value(&ours), expected, "--set {expression}");
     }
 }
+
+/// The chart `helm create` writes, created at test time by the Helm library, renders the
+/// same with both tools, with its defaults and with every optional part switched on.
+#[test]
+fn helm_create_scaffold_renders_like_helm() {
+    let python = tools_python();
+    let temp = tempfile::tempdir().unwrap();
+    let script = "import sys\nimport helm_python as helm\nhelm.Chart.create('webapp', sys.argv[1])";
+    let output = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(temp.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let chart = temp.path().join("webapp");
+
+    let everything = temp.path().join("everything.yaml");
+    std::fs::write(
+        &everything,
+        "ingress:\n  enabled: true\n  tls:\n    - secretName: web-tls\n      hosts: [chart-example.local]\n\
+         autoscaling:\n  enabled: true\n  targetMemoryUtilizationPercentage: 70\n\
+         httpRoute:\n  enabled: true\n\
+         podAnnotations:\n  team: payments\n\
+         volumes:\n  - name: cache\n    emptyDir: {}\n\
+         volumeMounts:\n  - name: cache\n    mountPath: /cache\n",
+    )
+    .unwrap();
+    for values in [None, Some(everything.as_path())] {
+        let ours = normalise(&render_with_nexafi(&chart, values));
+        let theirs = normalise(&render_with_helm(&python, &chart, values));
+        assert!(!theirs.is_empty());
+        assert_eq!(
+            serde_json::to_string_pretty(&ours).unwrap(),
+            serde_json::to_string_pretty(&theirs).unwrap(),
+            "values: {values:?}"
+        );
+    }
+}
