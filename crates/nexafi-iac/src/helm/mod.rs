@@ -13,6 +13,9 @@
 //! - `uuidv4` and the `rand*` functions differ on every render, as with Helm.
 //! - `lookup` returns an empty map, as with `helm template`.
 //! - `import-values` of a dependency is not applied.
+//! - Functions outside [`funcs::NAMES`] are unknown, among them the clock (`now`,
+//!   `date`), certificate generators (`genCA`), `toToml` and `getHostByName`: a chart
+//!   that calls one fails to render with an error naming it.
 
 pub mod chart;
 pub mod files;
