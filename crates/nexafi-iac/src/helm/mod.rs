@@ -9,7 +9,7 @@
 //! object. A chart that does not render is an error diagnostic, never zero resources.
 //!
 //! Differences from Helm 4.2.3 that can change output:
-//! - `toYaml` may quote strings differently, with the same data.
+//! - `toYaml` may quote or fold strings differently, with the same data.
 //! - `uuidv4` and the `rand*` functions differ on every render, as with Helm.
 //! - `lookup` returns an empty map, as with `helm template`.
 //! - `import-values` of a dependency is not applied.

@@ -234,7 +234,8 @@ pub fn to_yaml(value: &Value) -> Result<String, String> {
             write_scalar(&mut out, other, 0)?;
         }
     }
-    while out.ends_with('\n') {
+    // Helm trims one final line break; the template usually supplies it again.
+    if out.ends_with('\n') {
         out.pop();
     }
     Ok(out)
@@ -349,14 +350,48 @@ fn write_scalar(out: &mut String, value: &Value, level: usize) -> Result<(), Str
             }
             out.push_str(&format_float_json(*number));
         }
-        Value::String(text) => {
-            let _ = level;
-            out.push_str(&yaml_string(text));
-        }
+        Value::String(text) => match literal_block(text, level.max(2)) {
+            Some(block) => out.push_str(&block),
+            None => out.push_str(&yaml_string(text)),
+        },
         Value::Map(_) | Value::Files(_) => out.push_str("{}"),
         Value::List(_) | Value::Versions(_) => out.push_str("[]"),
     }
     Ok(())
+}
+
+/// Writes a multi-line string as a literal block (`|`), as Helm's `toYaml` does, with
+/// its lines at `indent` spaces. Returns `None` when a literal block cannot carry the
+/// string exactly: a leading space, trailing spaces on a line, or control characters.
+fn literal_block(text: &str, indent: usize) -> Option<String> {
+    if !text.contains('\n') || text.starts_with([' ', '\n']) {
+        return None;
+    }
+    let body = text.trim_end_matches('\n');
+    let trailing = text.len() - body.len();
+    let clean_lines = body.split('\n').all(|line| {
+        !line.ends_with([' ', '\t']) && !line.chars().any(|c| c.is_control() && c != '\t')
+    });
+    if !clean_lines || body.contains("\n\t") || body.starts_with('\t') {
+        return None;
+    }
+    // Several final line breaks would need `|+`, which the final newline that Helm
+    // trims from `toYaml` output could change, so such strings stay quoted.
+    let chomping = match trailing {
+        0 => "|-",
+        1 => "|",
+        _ => return None,
+    };
+    let pad = " ".repeat(indent);
+    let mut out = String::from(chomping);
+    for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    Some(out)
 }
 
 /// Writes a string as a YAML scalar: plain when it reads back as the same string, else
@@ -431,6 +466,31 @@ mod tests {
             to_json(&sample()).unwrap(),
             "{text}"
         );
+    }
+
+    #[test]
+    fn multi_line_strings_read_back() {
+        for text in [
+            "a\nb",
+            "a\nb\n",
+            "a\n\nb\n\n",
+            " lead\nx",
+            "trail \nx",
+            "k: v\n- item\n",
+        ] {
+            let mut entries = std::collections::BTreeMap::new();
+            entries.insert("text".to_owned(), Value::string(text));
+            entries.insert("list".to_owned(), Value::list(vec![Value::string(text)]));
+            let value = Value::map(entries);
+            // A template puts back the final line break `toYaml` trims.
+            let written = format!("{}\n", to_yaml(&value).unwrap());
+            let again = parse_document(&written).unwrap();
+            assert_eq!(
+                to_json(&again).unwrap(),
+                to_json(&value).unwrap(),
+                "{written}"
+            );
+        }
     }
 
     #[test]
