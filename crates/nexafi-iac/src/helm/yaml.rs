@@ -14,7 +14,7 @@ use nexafi_model::{FileId, Node, SourceMap, Value as NodeValue};
 use super::value::{MAX_VALUE_DEPTH, Value, ValueMap, format_float_json};
 use crate::kubernetes::yaml::read_stream;
 
-/// Converts a YAML node into a value, keeping the span of every map key as its origin.
+/// Converts a YAML node into a value, keeping the span of every map value as its origin.
 pub fn from_node(node: &Node, keep_origins: bool) -> Value {
     match &node.value {
         NodeValue::Null | NodeValue::Unknown(_) => Value::Nil,
@@ -224,7 +224,7 @@ fn json_string(out: &mut String, text: &str) {
 }
 
 /// Writes YAML for `toYaml`: block style, sorted keys, two-space indentation, lists of a
-/// map key at the key's indentation, no final line break (Helm trims it).
+/// map key at the key's indentation, and the final line break trimmed as Helm does.
 pub fn to_yaml(value: &Value) -> Result<String, String> {
     let mut out = String::new();
     match value {
@@ -234,7 +234,7 @@ pub fn to_yaml(value: &Value) -> Result<String, String> {
             write_scalar(&mut out, other, 0)?;
         }
     }
-    // Helm trims one final line break; the template usually supplies it again.
+    // Helm trims one final line break, and the template usually supplies it again.
     if out.ends_with('\n') {
         out.pop();
     }
