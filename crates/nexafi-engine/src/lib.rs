@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 use nexafi_checks::Check;
-use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, kubernetes, terraform};
+use nexafi_iac::{Diagnostic, DiagnosticLevel, Loaded, dockerfile, helm, kubernetes, terraform};
 use nexafi_model::{
     CheckMeta, Evaluation, Finding, Model, Resource, ScanInputs, ScanResult, Severity, SourceMap,
     Span, Summary, ToolInfo, Verdict, fingerprint,
@@ -71,6 +71,8 @@ pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     pub excludes: Vec<String>,
     pub terraform: terraform::Options,
+    /// Values each Helm chart is rendered with.
+    pub helm: helm::ChartOptions,
     /// Framework ids to report on; empty means the default six.
     pub frameworks: Vec<String>,
     pub severity_threshold: Option<Severity>,
@@ -299,7 +301,7 @@ pub(crate) fn evaluate_inputs(
     }
 
     let sources = SourceMap::new();
-    let loaded = load(&inputs, &options.terraform, &sources);
+    let (loaded, helm_origins) = load(&inputs, &options.terraform, &options.helm, &sources);
     let diagnostics = loaded.diagnostics;
     let model = Model::new(sources, loaded.resources);
 
@@ -338,15 +340,8 @@ pub(crate) fn evaluate_inputs(
         }
         metas.extend(policies.metas());
     }
-    let whole_input = diagnostic_findings(&model.sources, &diagnostics, &roots)
-        .into_iter()
-        .chain(
-            inputs
-                .helm_charts
-                .iter()
-                .map(|chart| helm_chart_finding(chart, &roots)),
-        );
-    for finding in whole_input {
+    note_helm_origins(&mut findings, &helm_origins);
+    for finding in diagnostic_findings(&model.sources, &diagnostics, &roots) {
         findings.push(finding);
         resources.push(None);
     }
@@ -384,8 +379,14 @@ pub fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> 
         .collect()
 }
 
-/// Loads every input in parallel: each Terraform root, manifest and Dockerfile is a task.
-fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> Loaded {
+/// Loads every input in parallel: each Terraform root, manifest, Dockerfile and Helm
+/// chart is a task. Also returns where rendered chart values came from.
+fn load(
+    inputs: &Inputs,
+    options: &terraform::Options,
+    helm_options: &helm::ChartOptions,
+    sources: &SourceMap,
+) -> (Loaded, Vec<helm::ValueOrigin>) {
     let dirs: Vec<PathBuf> = inputs.terraform_dirs.keys().cloned().collect();
     let roots = terraform::find_roots(&dirs);
 
@@ -393,6 +394,7 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
         Terraform(&'a Path, &'a [PathBuf]),
         Manifest(&'a Path),
         Dockerfile(&'a Path),
+        Chart(&'a Path),
     }
     let mut tasks: Vec<Task<'_>> = Vec::new();
     for root in &roots {
@@ -402,25 +404,57 @@ fn load(inputs: &Inputs, options: &terraform::Options, sources: &SourceMap) -> L
     }
     tasks.extend(inputs.manifests.iter().map(|path| Task::Manifest(path)));
     tasks.extend(inputs.dockerfiles.iter().map(|path| Task::Dockerfile(path)));
+    tasks.extend(inputs.helm_charts.iter().map(|path| Task::Chart(path)));
 
-    let results: Vec<Loaded> = tasks
+    let results: Vec<(Loaded, Vec<helm::ValueOrigin>)> = tasks
         .par_iter()
         .map(|task| match task {
-            Task::Terraform(dir, files) => terraform::load_root(dir, files, options, sources),
-            Task::Manifest(path) => read_then(path, sources, |text| {
-                kubernetes::load_file(path, text, sources)
-            }),
-            Task::Dockerfile(path) => read_then(path, sources, |text| {
-                dockerfile::load_file(path, text, sources)
-            }),
+            Task::Terraform(dir, files) => (
+                terraform::load_root(dir, files, options, sources),
+                Vec::new(),
+            ),
+            Task::Manifest(path) => (
+                read_then(path, sources, |text| {
+                    kubernetes::load_file(path, text, sources)
+                }),
+                Vec::new(),
+            ),
+            Task::Dockerfile(path) => (
+                read_then(path, sources, |text| {
+                    dockerfile::load_file(path, text, sources)
+                }),
+                Vec::new(),
+            ),
+            Task::Chart(dir) => {
+                let chart = helm::load_chart(dir, helm_options, sources);
+                (chart.loaded, chart.origins)
+            }
         })
         .collect();
 
     let mut loaded = Loaded::default();
-    for result in results {
+    let mut origins = Vec::new();
+    for (result, result_origins) in results {
         loaded.extend(result);
+        origins.extend(result_origins);
     }
-    loaded
+    (loaded, origins)
+}
+
+/// Names the values file line behind a finding in a rendered Helm template, so the fix
+/// goes where the value was set.
+fn note_helm_origins(findings: &mut [Finding], origins: &[helm::ValueOrigin]) {
+    if origins.is_empty() {
+        return;
+    }
+    for finding in findings.iter_mut() {
+        if finding.verdict != Verdict::Fail && finding.verdict != Verdict::Unknown {
+            continue;
+        }
+        if let Some(location) = helm::origin_note(origins, &finding.file, finding.line) {
+            finding.message = format!("{} (value set at {location})", finding.message);
+        }
+    }
 }
 
 /// Reads a file as UTF-8 and hands it to a loader. An unreadable file is an error
@@ -656,31 +690,6 @@ fn diagnostic_findings(
             }
         })
         .collect()
-}
-
-fn helm_chart_finding(chart: &Path, roots: &FingerprintRoots) -> Finding {
-    let file = chart.join("Chart.yaml").display().to_string();
-    Finding {
-        check_id: LOAD_UNRESOLVED_ID.to_owned(),
-        title: "Input could not be resolved offline".to_owned(),
-        severity: Severity::Medium,
-        verdict: Verdict::Unknown,
-        message: "Helm charts are not rendered yet, so the chart's templates were not checked; render it with `helm template` and scan the output".to_owned(),
-        categories: Vec::new(),
-        controls: BTreeMap::new(),
-        fingerprint: fingerprint(LOAD_UNRESOLVED_ID, &roots.relative(&file), "", None),
-        suppression: None,
-        file,
-        line: 1,
-        column: 1,
-        end_line: 1,
-        end_column: 1,
-        resource: String::new(),
-        resource_kind: String::new(),
-        attribute: None,
-        expected: None,
-        found: None,
-    }
 }
 
 /// Orders findings by file, position, check and resource, so output is deterministic

@@ -105,6 +105,21 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub var: Vec<(String, String)>,
 
+    /// Values file for every Helm chart found, applied over the chart's values.yaml as
+    /// `helm -f` does; repeatable, in order.
+    #[arg(long, value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// Helm value in `--set` syntax (`image.tag=1.2`, `ports={80,443}`), applied after
+    /// the values files; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub helm_set: Vec<String>,
+
+    /// Also render each chart once per values*.yaml file beside its Chart.yaml, each
+    /// applied after the --helm-values files.
+    #[arg(long)]
+    pub helm_values_siblings: bool,
+
     /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
     /// `deny` and `warn` rules; see docs/policies.md); repeatable.
     #[arg(long, value_name = "PATH")]

@@ -5,7 +5,7 @@
 //! (Helm values, Kustomize files, arbitrary JSON) are skipped with a debug log.
 
 mod scalar;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use nexafi_engine::{ScanOptions, ScanOutput, scan};
-use nexafi_iac::terraform;
+use nexafi_iac::{helm, terraform};
 use nexafi_model::{CheckMeta, Finding, ScanResult, Severity, SourceMap, Verdict};
 use nexafi_report::{
     HumanOptions, render_html, render_human, render_json, render_junit, render_markdown,
@@ -28,12 +28,29 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         }
     }
 
+    for path in &args.helm_values {
+        if !path.is_file() {
+            return Err(super::Error::Usage(format!(
+                "--helm-values {} does not exist or is not a file",
+                path.display()
+            )));
+        }
+    }
+    for expression in &args.helm_set {
+        helm::values::parse_set(expression).map_err(super::Error::Usage)?;
+    }
+
     let options = ScanOptions {
         paths: args.paths.clone(),
         excludes: args.exclude.clone(),
         terraform: terraform::Options {
             var_files: args.var_file.clone(),
             vars: args.var.clone(),
+        },
+        helm: helm::ChartOptions {
+            values_files: args.helm_values.clone(),
+            set: args.helm_set.clone(),
+            values_siblings: args.helm_values_siblings,
         },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
