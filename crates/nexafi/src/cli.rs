@@ -120,6 +120,16 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub helm_values_siblings: bool,
 
+    /// Namespace every Helm chart renders into, as `helm template --namespace` sets
+    /// `.Release.Namespace`. Default: `default`.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub helm_namespace: Option<String>,
+
+    /// Release name every Helm chart renders with (`.Release.Name`). Default:
+    /// `release-name`, as `helm template` uses.
+    #[arg(long, value_name = "NAME")]
+    pub helm_release: Option<String>,
+
     /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
     /// `deny` and `warn` rules; see docs/policies.md); repeatable.
     #[arg(long, value_name = "PATH")]

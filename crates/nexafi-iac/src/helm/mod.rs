@@ -44,6 +44,21 @@ pub struct ChartOptions {
     /// Also render once per `values*.yaml` beside `Chart.yaml` (other than
     /// `values.yaml`), each applied after `values_files`.
     pub values_siblings: bool,
+    /// Release name and namespace, as `helm template NAME --namespace NS` sets them;
+    /// `release-name` and `default` when absent.
+    pub release_name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl ChartOptions {
+    /// The release every render of a scan uses.
+    pub fn release(&self) -> Release {
+        let defaults = Release::default();
+        Release {
+            name: self.release_name.clone().unwrap_or(defaults.name),
+            namespace: self.namespace.clone().unwrap_or(defaults.namespace),
+        }
+    }
 }
 
 /// A part of a rendered file that printed a value from a values file.
@@ -173,7 +188,7 @@ pub fn load_chart(dir: &Path, options: &ChartOptions, sources: &SourceMap) -> Ch
                 continue;
             }
         };
-        let rendered = render::render(&chart, &user, &Release::default());
+        let rendered = render::render(&chart, &user, &options.release());
         tracing::debug!(
             chart = %dir.display(),
             values = %label,

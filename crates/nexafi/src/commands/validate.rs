@@ -51,6 +51,8 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
             values_files: args.helm_values.clone(),
             set: args.helm_set.clone(),
             values_siblings: args.helm_values_siblings,
+            release_name: args.helm_release.clone(),
+            namespace: args.helm_namespace.clone(),
         },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
