@@ -232,6 +232,12 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
             continue;
         }
 
+        // Digits inside a word, as in hex digests and identifiers: no number can start
+        // before the word ends, so the rest of the word is skipped in one step.
+        if start > 0 && text::is_word_byte(bytes[start - 1]) {
+            index = start + text::word_run(&bytes[start..]);
+            continue;
+        }
         if start > 0 && !number_may_follow(bytes[start - 1]) {
             index = skip_groups(bytes, start);
             continue;

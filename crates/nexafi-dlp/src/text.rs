@@ -5,8 +5,28 @@ pub fn is_word_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
+/// Returns the number of word bytes (see [`is_word_byte`]) at the start of `bytes`.
+pub fn word_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&byte| !is_word_byte(byte))
+        .unwrap_or(bytes.len())
+}
+
 /// Returns the index of the first ASCII digit in `bytes`.
 pub fn find_digit(bytes: &[u8]) -> Option<usize> {
+    // In digit-dense text the next digit is usually a few bytes away.
+    const NEAR: usize = 8;
+    if let Some(position) = bytes.iter().take(NEAR).position(u8::is_ascii_digit) {
+        return Some(position);
+    }
+    if bytes.len() <= NEAR {
+        return None;
+    }
+    find_digit_in_blocks(&bytes[NEAR..]).map(|position| NEAR + position)
+}
+
+fn find_digit_in_blocks(bytes: &[u8]) -> Option<usize> {
     // Whole blocks without a digit are skipped with a branch-free test per block, which
     // the compiler can vectorise. Text often has long stretches without digits.
     const BLOCK: usize = 32;
