@@ -1,7 +1,7 @@
 //! The scanner: cheap passes over the bytes find candidates, validators keep the real ones.
 //!
-//! Three passes run over each buffer. A digit pass walks runs of digits for card, IBAN,
-//! routing and social security numbers. A `memchr` pass visits each `@` for e-mail
+//! Three passes run over each buffer. A digit pass visits each word that starts with a
+//! digit or a capital for card, IBAN, routing and social security numbers. A `memchr` pass visits each `@` for e-mail
 //! addresses. Two Aho-Corasick automata find token prefixes (case-sensitive, as `ghp_`)
 //! and key words (case-insensitive, as `password`) for secrets and SWIFT codes. Only the
 //! few candidates these passes yield reach the checksums and decoders.
@@ -268,7 +268,7 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
 }
 
 /// Returns the end of the digit groups starting at `start`, across single spaces and
-/// dashes, without recording them: the fast path for digits glued to a word.
+/// dashes, without recording them.
 fn skip_groups(bytes: &[u8], start: usize) -> usize {
     let mut end = start + text::digit_run(&bytes[start..]);
     while matches!(bytes.get(end), Some(b' ' | b'-'))
