@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
+use nexafi_iac::kustomize;
 
 use crate::EngineError;
 
@@ -21,13 +22,17 @@ pub struct Inputs {
     /// under them is scanned as a plain input: templates are not plain YAML, and
     /// subcharts render with their parent.
     pub helm_charts: Vec<PathBuf>,
+    /// Directories holding a kustomization file: Kustomize overlays and bases.
+    pub kustomizations: Vec<PathBuf>,
 }
 
 impl Inputs {
+    /// Counts the inputs: every file, plus one per overlay directory.
     pub fn file_count(&self) -> usize {
         self.terraform_dirs.values().map(Vec::len).sum::<usize>()
             + self.manifests.len()
             + self.dockerfiles.len()
+            + self.kustomizations.len()
     }
 }
 
@@ -64,7 +69,11 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Dockerfile);
     }
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+    if lower.ends_with(".yaml")
+        || lower.ends_with(".yml")
+        || lower.ends_with(".json")
+        || name == "Kustomization"
+    {
         return Some(FileKind::Manifest);
     }
     None
@@ -150,7 +159,23 @@ pub fn discover(paths: &[PathBuf], excludes: &[String]) -> Result<Inputs, Engine
     inputs.dockerfiles.dedup();
     inputs.helm_charts.sort();
     inputs.helm_charts.dedup();
+    inputs.kustomizations = kustomization_dirs(&inputs.manifests);
     Ok(inputs)
+}
+
+/// Returns the directories of the kustomization files among `manifests`, sorted.
+fn kustomization_dirs(manifests: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = manifests
+        .iter()
+        .filter(|path| kustomize::is_kustomization_file(path))
+        .map(|path| match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 fn add(inputs: &mut Inputs, path: PathBuf, kind: FileKind) {
@@ -280,5 +305,27 @@ mod tests {
         let path = dir.path().join("Dockerfile");
         let inputs = discover(std::slice::from_ref(&path), &[]).unwrap();
         assert_eq!(inputs.dockerfiles, vec![path]);
+    }
+
+    #[test]
+    fn discover_finds_kustomizations() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "base/kustomization.yaml",
+            "resources: [app.yaml]\n",
+        );
+        write(dir.path(), "base/app.yaml", "kind: Pod\n");
+        write(dir.path(), "prod/Kustomization", "resources: [../base]\n");
+        let inputs = discover(&[dir.path().to_path_buf()], &[]).unwrap();
+        assert_eq!(
+            inputs.kustomizations,
+            vec![dir.path().join("base"), dir.path().join("prod")]
+        );
+        assert!(
+            inputs
+                .manifests
+                .contains(&dir.path().join("prod/Kustomization"))
+        );
     }
 }

@@ -286,6 +286,7 @@ pub(crate) fn evaluate_inputs(
     policies: Option<&mut PolicySet>,
 ) -> Result<Evaluated, EngineError> {
     let inputs = discover(&options.paths, &options.excludes)?;
+    let (inputs, overlays) = plan_overlays(inputs);
     tracing::debug!(
         terraform_dirs = inputs.terraform_dirs.len(),
         manifests = inputs.manifests.len(),
@@ -302,6 +303,8 @@ pub(crate) fn evaluate_inputs(
 
     let sources = SourceMap::new();
     let (loaded, helm_origins) = load(&inputs, &options.terraform, &options.helm, &sources);
+    let diagnostics = loaded.diagnostics;
+    let loaded = with_overlays(&overlays, &sources, diagnostics, loaded.resources);
     let diagnostics = loaded.diagnostics;
     let model = Model::new(sources, loaded.resources);
 
@@ -455,6 +458,48 @@ fn note_helm_origins(findings: &mut [Finding], origins: &[helm::ValueOrigin]) {
             finding.message = format!("{} (value set at {location})", finding.message);
         }
     }
+}
+
+/// Plans the Kustomize overlays and drops the files they consume from the raw manifests,
+/// so a base is checked as its overlays build it and a patch is never read as a whole
+/// object.
+fn plan_overlays(mut inputs: Inputs) -> (Inputs, nexafi_iac::kustomize::Plan) {
+    let plan = nexafi_iac::kustomize::plan(&inputs.kustomizations);
+    inputs.manifests.retain(|path| !plan.consumes(path));
+    tracing::debug!(overlays = plan.leaves.len(), "planned Kustomize overlays");
+    (inputs, plan)
+}
+
+/// Builds every leaf overlay in parallel and adds its objects and diagnostics to those
+/// of the other inputs.
+fn with_overlays(
+    plan: &nexafi_iac::kustomize::Plan,
+    sources: &SourceMap,
+    diagnostics: Vec<Diagnostic>,
+    resources: Vec<Resource>,
+) -> Loaded {
+    let builder = nexafi_iac::kustomize::Builder::new(sources);
+    let built: Vec<Loaded> = plan
+        .leaves
+        .par_iter()
+        .map(|dir| builder.build(dir))
+        .collect();
+    let mut loaded = Loaded {
+        resources,
+        diagnostics,
+    };
+    // Overlays that share a broken base each report it: keep one copy of each problem.
+    let mut seen: Vec<Diagnostic> = Vec::new();
+    for overlay in built {
+        loaded.resources.extend(overlay.resources);
+        for diagnostic in overlay.diagnostics {
+            if !seen.contains(&diagnostic) {
+                seen.push(diagnostic.clone());
+                loaded.diagnostics.push(diagnostic);
+            }
+        }
+    }
+    loaded
 }
 
 /// Reads a file as UTF-8 and hands it to a loader. An unreadable file is an error

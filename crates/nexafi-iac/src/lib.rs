@@ -11,6 +11,7 @@ use nexafi_model::{Resource, Span};
 pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod terraform;
 
 /// Resources and diagnostics returned by a loader.
