@@ -79,6 +79,44 @@ pub fn locate(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Option<PathB
     Ok(Some(display_path))
 }
 
+/// Reads the `[policies]` paths of a configuration file, resolved against the file's
+/// directory. Policies load before the rest of the file is validated, because waivers may
+/// name the ids of custom policies.
+pub fn policy_paths(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read the file: {error}"),
+    })?;
+    let source = SourceFile::new(path.to_path_buf(), text.clone());
+    let raw: RawConfig = toml::from_str(&text).map_err(|error| {
+        let offset = error.span().map_or(0, |span| span.start);
+        let position = source.line_column(u32::try_from(offset).unwrap_or(u32::MAX));
+        ConfigError {
+            path: path.to_path_buf(),
+            line: position.line,
+            column: position.column,
+            message: toml_message(&error),
+        }
+    })?;
+    let base = std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    Ok(raw
+        .policies
+        .map(|policies| {
+            policies
+                .paths
+                .iter()
+                .map(|entry| base.join(entry))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// Reads, parses and validates a configuration file.
 ///
 /// `checks` are the valid check ids, `today` decides which attestations are overdue.
@@ -164,6 +202,8 @@ pub(crate) type EntryError = (Option<usize>, String);
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
+    policies: Option<RawPolicies>,
+    #[serde(default)]
     waiver: Vec<Spanned<RawWaiver>>,
     #[serde(default)]
     attestation: Vec<Spanned<RawAttestation>>,
@@ -179,6 +219,13 @@ struct RawWaiver {
     owner: Option<Spanned<String>>,
     expires: Option<Spanned<toml::Value>>,
     ticket: Option<Spanned<String>>,
+}
+
+/// The `[policies]` table: Rego policy files or directories, relative to the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicies {
+    paths: Vec<String>,
 }
 
 /// One `[[attestation]]` entry as written.

@@ -112,9 +112,14 @@ pub fn scan(options: &ScanOptions) -> Result<ScanOutput, EngineError> {
     let started_at = jiff::Timestamp::now().round(jiff::Unit::Second).ok();
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let today = options.today.unwrap_or_else(waiver::today_utc);
-    let mut policies = load_policies(&options.policies)?;
+    let config_path = config::locate(options.config.as_deref(), &options.paths)?;
+    let mut policy_paths = options.policies.clone();
+    if let Some(path) = &config_path {
+        policy_paths.extend(config::policy_paths(path)?);
+    }
+    let mut policies = load_policies(&policy_paths)?;
     let check_ids = waivable_check_ids(policies.as_ref());
-    let config = match config::locate(options.config.as_deref(), &options.paths)? {
+    let config = match config_path {
         Some(path) => Some(config::load(&path, &check_ids, today)?),
         None => None,
     };
