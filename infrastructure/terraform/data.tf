@@ -182,26 +182,57 @@ resource "aws_ecr_repository" "nexafi" {
   tags = { "pci-scope" = "in-scope" }
 }
 
-resource "aws_ecr_lifecycle_policy" "nexafi" {
-  repository = aws_ecr_repository.nexafi.name
-
-  # Untagged images (left behind by failed pushes) go after 30 days. Tagged images stay,
-  # so a deployment can roll back to any release it ever ran.
-  policy = jsonencode({
+# Untagged images (left behind by failed pushes) go after 30 days. Tagged images stay,
+# so a deployment can roll back to any release it ever ran.
+locals {
+  ecr_lifecycle_policy = jsonencode({
     rules = [
       {
         rulePriority = 1
         description  = "Expire images that are not releases after 30 days"
         selection = {
-          tagStatus      = "untagged"
-          countType      = "sinceImagePushed"
-          countUnit      = "days"
-          countNumber    = 30
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = 30
         }
         action = { type = "expire" }
       },
     ]
   })
+}
+
+resource "aws_ecr_lifecycle_policy" "nexafi" {
+  repository = aws_ecr_repository.nexafi.name
+  policy     = local.ecr_lifecycle_policy
+}
+
+# The images of the Helm chart's financial services (services.<name>.image.repository in
+# helm/nexafi-financial-services), with the same controls as the nexafi image.
+resource "aws_ecr_repository" "services" {
+  for_each = toset(["nexafi/payments-api", "nexafi/ledger-service"])
+
+  name                 = each.key
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = false
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = local.primary_keys["ecr"]
+  }
+
+  tags = { "pci-scope" = "in-scope" }
+}
+
+resource "aws_ecr_lifecycle_policy" "services" {
+  for_each = aws_ecr_repository.services
+
+  repository = each.value.name
+  policy     = local.ecr_lifecycle_policy
 }
 
 # Continuous scanning with Amazon Inspector, which rescans stored images when new

@@ -18,6 +18,11 @@ output "ecr_repository_url" {
   value       = aws_ecr_repository.nexafi.repository_url
 }
 
+output "service_ecr_repository_urls" {
+  description = "Repositories of the Helm chart's service images, by repository name."
+  value       = { for name, repository in aws_ecr_repository.services : name => repository.repository_url }
+}
+
 output "financial_db_endpoint" {
   description = "Writer endpoint of the financial database in the primary region."
   value       = module.financial_db.endpoint

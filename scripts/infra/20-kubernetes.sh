@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks infrastructure/kubernetes/ with the field's own tools: yamllint, kubernetes-validate,
-# Checkov, promtool and amtool. Exits non-zero on the first failing step.
+# Checkov, promtool and amtool, and its VPC ranges against the Terraform environments
+# (vpc_ranges.py). Exits non-zero on the first failing step.
 #
 # Usage: scripts/infra/20-kubernetes.sh   (from anywhere inside the repository)
 # Needs: NEXAFI_TOOLS_BIN pointing at the pinned Python tools (scripts/test.sh sets it),
@@ -143,6 +144,19 @@ if problems:
     sys.exit(1)
 print(f"{len(found)} containers, each with a listed image")
 EOF
+
+step "VPC ranges match terraform/environments/*.tfvars"
+"$python" "$k8s/vpc_ranges.py" check
+for environment in dev staging prod; do
+  for region in primary dr; do
+    "$python" "$k8s/vpc_ranges.py" render "$environment" "$region" "$work/ranges/$environment-$region"
+  done
+done
+# One render with other ranges must still be valid Kubernetes.
+mapfile -t ranged < <(find "$work/ranges/dev-dr" -name '*.yaml' -not -name images.yaml \
+  -not -name kube-prometheus-stack-values.yaml | sort)
+"$tools/kubernetes-validate" --strict --quiet --no-warn -k "$kubernetes_version" "${ranged[@]}"
+echo "the dev DR render is valid for Kubernetes $kubernetes_version"
 
 step "generated PrometheusRules and dashboard ConfigMaps are current"
 bash "$monitoring/generate.sh" "$work/generated"

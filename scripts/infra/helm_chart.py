@@ -31,10 +31,14 @@ MONITORING_API = "monitoring.coreos.com/v1"
 CERT_MANAGER_API = "cert-manager.io/v1"
 # The optional APIs the chart uses, as a cluster with both operators serves them.
 OPTIONAL_APIS = [MONITORING_API, CERT_MANAGER_API]
+# The audit service of infrastructure/kubernetes/compliance/audit-service.yaml.
+AUDIT_NAMESPACE = "nexafi-compliance"
+AUDIT_PORT = 8443
+AUDIT_URL = f"https://nexafi-audit.{AUDIT_NAMESPACE}.svc:{AUDIT_PORT}"
 # Form of Chart.yaml kubeVersion that kube_versions() understands.
 KUBE_RANGE = re.compile(r"^>=\s*1\.(\d+)\.0-0\s+<\s*1\.(\d+)\.0-0$")
 
-# Deployment inputs that the chart has no default for (image registry and digest), read
+# Deployment inputs that the chart has no default for (each service's image), read
 # from the chart's ci/test-values.yaml, which explains why they cannot be mistaken for a
 # real account or image.
 CI_VALUES = Path("ci") / "test-values.yaml"
@@ -148,13 +152,24 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
 
     bad_values = {
         "an unknown top-level key": ({"replicaCount": 3}, "replicaCount"),
-        "an unknown key under image": ({"image": {"digests": "sha256:" + "0" * 64}}, "digests"),
+        "an unknown key under a service image": (
+            {"services": {"paymentsApi": {"image": {"digests": "sha256:" + "0" * 64}}}},
+            "digests",
+        ),
         "an unknown key in a service": (
-            {"services": {"auditApi": {"replica": 3}}},
+            {"services": {"paymentsApi": {"replica": 3}}},
             "replica",
         ),
-        "a digest that is not sha256": ({"image": {"digest": "sha256:abc"}}, "digest"),
-        "the latest tag": ({"image": {"tag": "latest"}}, "tag"),
+        "a digest that is not sha256": (
+            {"services": {"ledgerService": {"image": {"digest": "sha256:abc"}}}},
+            "digest",
+        ),
+        "the latest tag": ({"services": {"paymentsApi": {"image": {"tag": "latest"}}}}, "tag"),
+        "a service without an audit token Secret": (
+            {"services": {"ledgerService": {"auditTokenSecretName": ""}}},
+            "auditTokenSecretName",
+        ),
+        "an unknown key under audit": ({"audit": {"url": "http://example.invalid"}}, "url"),
         "a public CIDR for PostgreSQL egress": (
             {"networkPolicy": {"postgres": {"cidrs": ["0.0.0.0/0"]}}},
             "cidrs",
@@ -162,7 +177,7 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
         "a literal value and a secret reference in one variable": (
             {
                 "services": {
-                    "auditApi": {
+                    "paymentsApi": {
                         "env": [
                             {
                                 "name": "DATABASE_PASSWORD",
@@ -178,7 +193,7 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
         "an unknown key in a secret reference": (
             {
                 "services": {
-                    "auditApi": {
+                    "paymentsApi": {
                         "env": [
                             {
                                 "name": "DATABASE_URL",
@@ -193,7 +208,7 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
         "a volume named like a chart volume": (
             {
                 "services": {
-                    "auditApi": {
+                    "paymentsApi": {
                         "secretVolumes": [
                             {"name": "tls", "secretName": "x", "mountPath": "/etc/nexafi/x"}
                         ]
@@ -219,27 +234,31 @@ def check_schema(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
 def check_template_guards(chart: helm.Chart, inputs: dict[str, Any], kube: str) -> None:
     """Prove the template-level checks that compare values with each other."""
     expect_failure(
-        "render without image.registry and image.digest",
+        "render without any service image",
         lambda: render(chart, {}, kube_version=kube, api_versions=[]),
-        "image.registry is required",
+        ".image.registry is required",
     )
-    registry_only = {"image": {"registry": inputs["image"]["registry"]}}
-    expect_failure(
-        "render without image.digest",
-        lambda: render(chart, registry_only, kube_version=kube, api_versions=[]),
-        "image.digest is required",
-    )
+    # Each service needs its own image: one service's inputs do not satisfy another's.
+    for key in inputs["services"]:
+        for field in ("registry", "repository", "digest"):
+            missing = copy.deepcopy(inputs)
+            missing["services"][key]["image"][field] = ""
+            expect_failure(
+                f"render without services.{key}.image.{field}",
+                lambda v=missing: render(chart, v, kube_version=kube, api_versions=[]),
+                f"services.{key}.image.{field} is required",
+            )
     cases = {
         "a budget that blocks every drain": (
-            {"services": {"auditApi": {"minAvailable": 3}}},
+            {"services": {"paymentsApi": {"minAvailable": 3}}},
             "minAvailable (3) must be below",
         ),
         "a memory limit above the request": (
-            {"services": {"auditApi": {"resources": {"limits": {"memory": "1Gi"}}}}},
+            {"services": {"paymentsApi": {"resources": {"limits": {"memory": "1Gi"}}}}},
             "resources.limits.memory (1Gi) must equal",
         ),
         "a preStop sleep as long as the grace period": (
-            {"services": {"auditApi": {"preStopSleepSeconds": 60}}},
+            {"services": {"paymentsApi": {"preStopSleepSeconds": 60}}},
             "preStopSleepSeconds (60) must be below",
         ),
         "a certificate renewed only at expiry": (
@@ -247,7 +266,7 @@ def check_template_guards(chart: helm.Chart, inputs: dict[str, Any], kube: str) 
             "certificate.renewBefore (720h) must be shorter",
         ),
         "maxReplicas below minReplicas": (
-            {"services": {"auditApi": {"autoscaling": {"maxReplicas": 2}}}},
+            {"services": {"paymentsApi": {"autoscaling": {"maxReplicas": 2}}}},
             "autoscaling.maxReplicas (2) is below",
         ),
     }
@@ -294,6 +313,8 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
     if missing:
         raise CheckFailed(f"{name}: the render has no {sorted(missing)}")
 
+    images: dict[str, str] = {}
+
     for obj in objects:
         where = f"{name}: {obj['kind']}/{obj['metadata']['name']}"
         if obj["metadata"].get("namespace") != NAMESPACE:
@@ -337,6 +358,8 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
                     )
 
         if obj["kind"] == "Deployment":
+            check_audit_client(where, pod, obj["spec"]["template"]["metadata"]["labels"])
+            images[obj["metadata"]["name"]] = pod["containers"][0]["image"]
             zones = [
                 c
                 for c in pod["topologySpreadConstraints"]
@@ -344,13 +367,39 @@ def check_objects(name: str, objects: list[dict[str, Any]]) -> None:
             ]
             if not zones or zones[0]["whenUnsatisfiable"] != "DoNotSchedule":
                 raise CheckFailed(f"{where} does not spread its pods over zones")
+    if len(images) < 2 or len(set(images.values())) != len(images):
+        raise CheckFailed(f"{name}: the Deployments do not each run their own image: {images}")
     print(f"ok: {name}: {len(objects)} objects in {NAMESPACE}, pinned, hardened, on financial nodes")
+    print(f"ok: {name}: {len(images)} services, each with its own image and TLS to the audit trail")
+
+
+def check_audit_client(where: str, pod: dict[str, Any], labels: dict[str, str]) -> None:
+    """Require the label, URL and files a service needs to reach the audit trail over TLS."""
+    if labels.get("nexafi.io/audit-client") != "true":
+        raise CheckFailed(f"{where}: pods lack the label nexafi.io/audit-client=true")
+    env = {e["name"]: e.get("value") for e in pod["containers"][0].get("env", [])}
+    if env.get("NEXAFI_AUDIT_URL") != AUDIT_URL:
+        raise CheckFailed(f"{where}: NEXAFI_AUDIT_URL is {env.get('NEXAFI_AUDIT_URL')!r}, expected {AUDIT_URL!r}")
+    audit_volumes = [v for v in pod["volumes"] if v["name"] == "audit"]
+    sources = audit_volumes[0]["projected"]["sources"] if audit_volumes else []
+    if not any("configMap" in s for s in sources) or not any("secret" in s for s in sources):
+        raise CheckFailed(f"{where}: the audit volume does not carry both the CA and the token")
 
 
 def check_network_policy(where: str, spec: dict[str, Any]) -> None:
-    """Require both policy types and a peer on every rule, so no rule allows everything."""
+    """Require both policy types and a peer on every rule, so no rule allows everything,
+    and egress to the audit trail's TLS port from every service's policy."""
     if sorted(spec.get("policyTypes", [])) != ["Egress", "Ingress"]:
         raise CheckFailed(f"{where} does not restrict both ingress and egress")
+    component = spec["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component")
+    if component not in (None, "test") and not any(
+        peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+        == AUDIT_NAMESPACE
+        and {"port": AUDIT_PORT, "protocol": "TCP"} in rule.get("ports", [])
+        for rule in spec.get("egress", [])
+        for peer in rule.get("to", [])
+    ):
+        raise CheckFailed(f"{where} allows no egress to the audit trail in {AUDIT_NAMESPACE}:{AUDIT_PORT}")
     for direction, peers_key in (("ingress", "from"), ("egress", "to")):
         for index, rule in enumerate(spec.get(direction, [])):
             peers = rule.get(peers_key, [])

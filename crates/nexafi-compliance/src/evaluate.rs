@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use nexafi_model::{CheckMeta, ControlResult, ControlStatus, Finding, FrameworkResult, Verdict};
+use nexafi_model::{
+    Attestation, CheckMeta, ControlResult, ControlStatus, Finding, FrameworkResult, Verdict,
+};
 
 use crate::catalog::{Catalog, Framework, catalog};
 
@@ -14,6 +16,26 @@ pub fn evaluate(
     findings: &[Finding],
 ) -> Vec<FrameworkResult> {
     catalog().evaluate(frameworks, checks, findings)
+}
+
+/// Evaluates every control of each framework against the embedded catalog and attaches
+/// the attestations of manual controls. See [`Catalog::evaluate_attested`].
+pub fn evaluate_attested(
+    frameworks: &[&str],
+    checks: &[CheckMeta],
+    findings: &[Finding],
+    attestations: &[ControlAttestation],
+) -> Vec<FrameworkResult> {
+    catalog().evaluate_attested(frameworks, checks, findings, attestations)
+}
+
+/// An attestation of one control, as `nexafi.toml` declares it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlAttestation {
+    /// Framework id (not an alias).
+    pub framework: String,
+    pub control: String,
+    pub attestation: Attestation,
 }
 
 /// Findings of one check, counted per verdict.
@@ -127,6 +149,56 @@ impl Catalog {
                 };
                 evaluate_framework(framework, &context)
             })
+            .collect()
+    }
+
+    /// Evaluates like [`Catalog::evaluate`], then attaches each attestation to its
+    /// control when that control's status is `manual`.
+    ///
+    /// An attestation changes no status, score or coverage: those measure what the
+    /// scanned code proves, and an attestation is a person's statement about process.
+    /// Reports list attested controls, and overdue ones, beside the scores. Attestations
+    /// of frameworks not evaluated, or of controls with another status, are ignored;
+    /// callers validate them with [`Catalog::primary_checks`] first.
+    pub fn evaluate_attested(
+        &self,
+        frameworks: &[&str],
+        checks: &[CheckMeta],
+        findings: &[Finding],
+        attestations: &[ControlAttestation],
+    ) -> Vec<FrameworkResult> {
+        let mut results = self.evaluate(frameworks, checks, findings);
+        for result in &mut results {
+            for control in &mut result.controls {
+                if control.status != ControlStatus::Manual {
+                    continue;
+                }
+                control.attestation = attestations
+                    .iter()
+                    .find(|entry| entry.framework == result.id && entry.control == control.id)
+                    .map(|entry| entry.attestation.clone());
+            }
+        }
+        results
+    }
+
+    /// Returns the ids of the checks among `checks` that give primary evidence for a
+    /// control, through their categories or extra controls. A control without any is
+    /// manual in every scan.
+    pub fn primary_checks(
+        &self,
+        framework: &str,
+        control: &str,
+        checks: &[CheckMeta],
+    ) -> Vec<&'static str> {
+        checks
+            .iter()
+            .filter(|check| {
+                self.controls_for(check.categories, check.extra_controls)
+                    .get(framework)
+                    .is_some_and(|controls| controls.iter().any(|id| id == control))
+            })
+            .map(|check| check.id)
             .collect()
     }
 }
@@ -572,6 +644,90 @@ mod tests {
         assert_eq!(ids, vec!["1.1", "1.2", "1.3", "1.4"]);
         assert_eq!(results[0].controls[0].title, "Encrypt");
         assert_eq!(results[0].name, "pci_dss name");
+    }
+
+    fn attestation(overdue: bool) -> Attestation {
+        Attestation {
+            evidence: "policy v3".to_owned(),
+            owner: "ciso".to_owned(),
+            date: "2026-01-10".to_owned(),
+            review_interval_days: 365,
+            due: "2027-01-10".to_owned(),
+            overdue,
+        }
+    }
+
+    fn attested(framework: &str, control: &str, overdue: bool) -> ControlAttestation {
+        ControlAttestation {
+            framework: framework.to_owned(),
+            control: control.to_owned(),
+            attestation: attestation(overdue),
+        }
+    }
+
+    #[test]
+    fn attestation_attached_to_manual_control() {
+        let findings = [finding("ENC-1", Verdict::Pass)];
+        let attestations = [attested("pci_dss", "1.3", true)];
+        let results =
+            test_catalog().evaluate_attested(&["pci_dss"], &checks(), &findings, &attestations);
+        let process = control(&results, "pci_dss", "1.3");
+        assert_eq!(process.status, ControlStatus::Manual);
+        assert_eq!(process.attestation, Some(attestation(true)));
+        assert_eq!(control(&results, "pci_dss", "1.4").attestation, None);
+    }
+
+    #[test]
+    fn attestation_leaves_scores_alone() {
+        let findings = [
+            finding("ENC-1", Verdict::Pass),
+            finding("LOG-1", Verdict::Fail),
+        ];
+        let plain = test_catalog().evaluate(&["pci_dss"], &checks(), &findings);
+        let attestations = [
+            attested("pci_dss", "1.3", false),
+            attested("pci_dss", "1.4", false),
+        ];
+        let with =
+            test_catalog().evaluate_attested(&["pci_dss"], &checks(), &findings, &attestations);
+        assert_eq!(with[0].score, plain[0].score);
+        assert_eq!(with[0].coverage, plain[0].coverage);
+        assert_eq!(with[0].manual, 2);
+        assert_eq!(with[0].satisfied, 1);
+    }
+
+    #[test]
+    fn attestation_ignored_on_automated_control() {
+        let findings = [finding("ENC-1", Verdict::Fail)];
+        let attestations = [attested("pci_dss", "1.1", false)];
+        let results =
+            test_catalog().evaluate_attested(&["pci_dss"], &checks(), &findings, &attestations);
+        let encrypt = control(&results, "pci_dss", "1.1");
+        assert_eq!(encrypt.status, ControlStatus::NotSatisfied);
+        assert_eq!(encrypt.attestation, None);
+    }
+
+    #[test]
+    fn primary_checks_per_control() {
+        let catalog = test_catalog();
+        assert_eq!(
+            catalog.primary_checks("pci_dss", "1.1", &checks()),
+            vec!["ENC-1"]
+        );
+        assert_eq!(
+            catalog.primary_checks("soc2", "CC6.1", &checks()),
+            vec!["ENC-1", "LOG-1"]
+        );
+        assert!(
+            catalog
+                .primary_checks("pci_dss", "1.3", &checks())
+                .is_empty()
+        );
+        assert!(
+            catalog
+                .primary_checks("pci_dss", "1.4", &checks())
+                .is_empty()
+        );
     }
 
     #[test]

@@ -14,5 +14,5 @@ pub use catalog::{
     Catalog, CatalogError, Category, Control, ControlRef, DEFAULT_FRAMEWORKS, Evidence,
     FRAMEWORK_IDS, Framework, UnknownFramework, catalog, load,
 };
-pub use evaluate::evaluate;
+pub use evaluate::{ControlAttestation, evaluate, evaluate_attested};
 pub use mapping::{ControlsByFramework, controls_for, supporting_controls_for};

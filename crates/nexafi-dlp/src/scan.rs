@@ -1,7 +1,7 @@
 //! The scanner: cheap passes over the bytes find candidates, validators keep the real ones.
 //!
-//! Three passes run over each buffer. A digit pass walks runs of digits for card, IBAN,
-//! routing and social security numbers. A `memchr` pass visits each `@` for e-mail
+//! Three passes run over each buffer. A digit pass visits each word that starts with a
+//! digit or a capital for card, IBAN, routing and social security numbers. A `memchr` pass visits each `@` for e-mail
 //! addresses. Two Aho-Corasick automata find token prefixes (case-sensitive, as `ghp_`)
 //! and key words (case-insensitive, as `password`) for secrets and SWIFT codes. Only the
 //! few candidates these passes yield reach the checksums and decoders.
@@ -214,21 +214,23 @@ fn resolve_overlaps(mut found: Vec<Candidate>) -> Vec<Candidate> {
 /// Most digit groups read in one run, as in `4111 1111 1111 1111 111`.
 const MAX_GROUPS: usize = 8;
 
-/// Walks every run of digits and tries the number detectors on it.
+/// Walks every word that starts with a digit or a capital and tries the number detectors
+/// on it. A number or an IBAN can only start where a word starts, so digits inside a word
+/// (hex digests, identifiers) are passed over without a look.
 fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
     let mut index = 0;
-    while let Some(offset) = text::find_digit(&bytes[index..]) {
-        let start = index + offset;
-
+    while let Some(start) = text::next_word_start(bytes, index) {
         // An IBAN starts with its country code: two capitals right before the check digits.
-        if start >= 2
-            && bytes[start - 2].is_ascii_uppercase()
-            && bytes[start - 1].is_ascii_uppercase()
-            && (start < 3 || !text::is_word_byte(bytes[start - 3]))
-            && let Some(candidate) = iban_at(bytes, start - 2)
-        {
-            index = candidate.end;
-            found.push(candidate);
+        if bytes[start].is_ascii_uppercase() {
+            if bytes.get(start + 1).is_some_and(u8::is_ascii_uppercase)
+                && bytes.get(start + 2).is_some_and(u8::is_ascii_digit)
+                && let Some(candidate) = iban_at(bytes, start)
+            {
+                index = candidate.end;
+                found.push(candidate);
+            } else {
+                index = start + 1;
+            }
             continue;
         }
 
@@ -236,6 +238,7 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
             index = skip_groups(bytes, start);
             continue;
         }
+
         // Only a run starting with 13 or more digits, nine digits, or a group of three or
         // four followed by a separator can be a number any detector reads. Dates, times
         // and counts stop here without reading their groups.
@@ -265,7 +268,7 @@ fn scan_digits(bytes: &[u8], found: &mut Vec<Candidate>) {
 }
 
 /// Returns the end of the digit groups starting at `start`, across single spaces and
-/// dashes, without recording them: the fast path for digits glued to a word.
+/// dashes, without recording them.
 fn skip_groups(bytes: &[u8], start: usize) -> usize {
     let mut end = start + text::digit_run(&bytes[start..]);
     while matches!(bytes.get(end), Some(b' ' | b'-'))
@@ -276,10 +279,10 @@ fn skip_groups(bytes: &[u8], start: usize) -> usize {
     end
 }
 
-/// Returns true when a number may start right after `byte`. Letters, digits and `_`
-/// make it part of a word; `+` a phone number; `.` and `,` a decimal or a version.
+/// Returns true when a number may start right after `byte`, a byte outside any word:
+/// `+` starts a phone number, and `.` or `,` a decimal part or a version.
 fn number_may_follow(byte: u8) -> bool {
-    !(text::is_word_byte(byte) || matches!(byte, b'+' | b'.' | b','))
+    !matches!(byte, b'+' | b'.' | b',')
 }
 
 /// Returns true when a number may end right before `bytes[end]`.

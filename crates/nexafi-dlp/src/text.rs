@@ -5,26 +5,39 @@ pub fn is_word_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
-/// Returns the index of the first ASCII digit in `bytes`.
-pub fn find_digit(bytes: &[u8]) -> Option<usize> {
-    // Whole blocks without a digit are skipped with a branch-free test per block, which
-    // the compiler can vectorise. Text often has long stretches without digits.
-    const BLOCK: usize = 32;
-    let mut offset = 0;
-    while offset + BLOCK <= bytes.len() {
-        let block = &bytes[offset..offset + BLOCK];
-        let any_digit = block
-            .iter()
-            .fold(false, |seen, &byte| seen | (byte.wrapping_sub(b'0') < 10));
-        if any_digit {
-            break;
-        }
-        offset += BLOCK;
+/// Class of each byte for [`next_word_start`]: 0 outside words, 1 lower-case letters and
+/// `_`, 2 capitals, 3 digits.
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let value = byte as u8;
+        table[byte] = if value.is_ascii_digit() {
+            3
+        } else if value.is_ascii_uppercase() {
+            2
+        } else if value.is_ascii_lowercase() || value == b'_' {
+            1
+        } else {
+            0
+        };
+        byte += 1;
     }
-    bytes[offset..]
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|position| offset + position)
+    table
+};
+
+/// Returns the first index at or after `from` where a word starts with a digit or a
+/// capital: a byte of class 2 or 3 whose previous byte is outside any word.
+pub fn next_word_start(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut in_word = from > 0 && CLASS[usize::from(bytes[from - 1])] != 0;
+    for (index, &byte) in bytes.iter().enumerate().skip(from) {
+        let class = CLASS[usize::from(byte)];
+        if class >= 2 && !in_word {
+            return Some(index);
+        }
+        in_word = class != 0;
+    }
+    None
 }
 
 /// Returns the number of ASCII digits at the start of `bytes`.
@@ -103,11 +116,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn find_digit_crosses_blocks() {
-        let mut text = vec![b'a'; 100];
-        assert_eq!(find_digit(&text), None);
-        text[70] = b'7';
-        assert_eq!(find_digit(&text), Some(70));
+    fn word_starts_skip_inside_words() {
+        let text = b"ab12 34 x-Y7 _9 Q";
+        let mut starts = Vec::new();
+        let mut from = 0;
+        while let Some(start) = next_word_start(text, from) {
+            starts.push(start);
+            from = start + 1;
+        }
+        assert_eq!(starts, [5, 10, 16]);
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub struct Inputs {
     /// YAML and JSON files that may hold Kubernetes objects.
     pub manifests: Vec<PathBuf>,
     pub dockerfiles: Vec<PathBuf>,
-    /// Directories holding a `Chart.yaml`: their templates are not plain YAML.
+    /// Directories holding a `Chart.yaml`. They are rendered as Helm charts, and no file
+    /// under them is scanned as a plain input: templates are not plain YAML, and
+    /// subcharts render with their parent.
     pub helm_charts: Vec<PathBuf>,
     /// Directories holding a kustomization file: Kustomize overlays and bases.
     pub kustomizations: Vec<PathBuf>,
@@ -124,7 +126,13 @@ pub fn discover(paths: &[PathBuf], excludes: &[String]) -> Result<Inputs, Engine
             };
             let path = entry.path();
             if entry.file_type().is_some_and(|kind| kind.is_dir()) {
-                if path.join("Chart.yaml").is_file() {
+                // A chart under another chart's directory is a subchart: it renders with
+                // its parent.
+                let in_chart = inputs
+                    .helm_charts
+                    .iter()
+                    .any(|chart| path.starts_with(chart));
+                if !in_chart && path.join("Chart.yaml").is_file() {
                     inputs.helm_charts.push(path.to_path_buf());
                 }
                 continue;
@@ -267,6 +275,21 @@ mod tests {
         let inputs = discover(&[dir.path().to_path_buf()], &[]).unwrap();
         assert_eq!(inputs.helm_charts, vec![dir.path().join("chart")]);
         assert_eq!(inputs.manifests, vec![dir.path().join("plain.yaml")]);
+    }
+
+    #[test]
+    fn discover_renders_subcharts_with_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "app/Chart.yaml", "name: app\n");
+        write(dir.path(), "app/charts/db/Chart.yaml", "name: db\n");
+        write(
+            dir.path(),
+            "app/charts/db/templates/db.yaml",
+            "{{ .Values.x }}\n",
+        );
+        let inputs = discover(&[dir.path().to_path_buf()], &[]).unwrap();
+        assert_eq!(inputs.helm_charts, vec![dir.path().join("app")]);
+        assert!(inputs.manifests.is_empty(), "{:?}", inputs.manifests);
     }
 
     #[test]

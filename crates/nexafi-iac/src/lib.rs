@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use nexafi_model::{Resource, Span};
 
 pub mod dockerfile;
+pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod terraform;

@@ -75,6 +75,16 @@ pub struct ScanInputs {
     /// tell which rule set produced a report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check_catalog_digest: Option<String>,
+    /// The `nexafi.toml` that supplied waivers and attestations, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// The baseline file given with `--baseline`, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// The Git ref given with `--diff-base`. When set, findings that already existed at
+    /// that ref are left out of the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_base: Option<String>,
 }
 
 /// Counts of findings per verdict.

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
-use nexafi_model::{Finding, FrameworkResult, ScanResult, SourceMap, Verdict};
+use nexafi_model::{
+    Finding, FrameworkResult, ScanResult, SourceMap, Suppression, SuppressionKind, Verdict,
+    WaiverUse,
+};
 
 use crate::frame::{LineSpan, Palette, clean, gutter_width, write_frame};
 
@@ -51,10 +54,20 @@ pub fn render_human(
         writeln!(out)?;
     }
 
+    write_unused_waivers(out, &result.waivers, palette)?;
+    if let Some(reference) = &result.inputs.diff_base {
+        writeln!(
+            out,
+            "{}: only findings that did not exist at {} are listed; the framework table covers the whole tree",
+            palette.paint(Style::new().bold(), "note"),
+            clean(reference),
+        )?;
+    }
     write_summary(out, result, palette)?;
     if !result.frameworks.is_empty() {
         writeln!(out)?;
         write_framework_table(out, &result.frameworks, palette)?;
+        write_attestations(out, &result.frameworks, palette)?;
     }
     Ok(())
 }
@@ -188,6 +201,153 @@ fn write_finding(
             palette.paint(Style::new().bold(), key),
             clean(&value)
         )?;
+    }
+    if let Some(suppression) = &finding.suppression {
+        let (label, text) = suppression_note(suppression);
+        writeln!(
+            out,
+            "{:width$} {marker} {}: {}",
+            "",
+            palette.paint(Style::new().bold(), &label),
+            clean(&text)
+        )?;
+    }
+    Ok(())
+}
+
+/// Describes the suppression of a finding as a note: `waived: REASON (...)`, or
+/// `waiver expired on DATE: REASON (...)` when it no longer applies.
+fn suppression_note(suppression: &Suppression) -> (String, String) {
+    let mut details: Vec<String> = Vec::new();
+    if let Some(owner) = &suppression.owner {
+        details.push(format!("owner {owner}"));
+    }
+    if !suppression.expired
+        && let Some(expires) = &suppression.expires
+    {
+        details.push(format!("expires {expires}"));
+    }
+    if let Some(ticket) = &suppression.ticket {
+        details.push(format!("ticket {ticket}"));
+    }
+    if let Some(accepted) = &suppression.accepted {
+        details.push(format!("accepted {accepted}"));
+    }
+    details.push(declaration_place(suppression));
+    let details = details.join(", ");
+    let text = format!("{} ({details})", suppression.reason);
+    match (&suppression.expires, suppression.expired) {
+        (Some(expires), true) => (format!("waiver expired on {expires}"), text),
+        _ => ("waived".to_owned(), text),
+    }
+}
+
+/// Names where a suppression is declared: `nexafi.toml:12`, `main.tf:3`, or the
+/// baseline file, which has no line numbers.
+fn declaration_place(suppression: &Suppression) -> String {
+    match suppression.kind {
+        SuppressionKind::Baseline => format!("baseline {}", suppression.file),
+        SuppressionKind::Waiver | SuppressionKind::Inline if suppression.line > 0 => {
+            format!("{}:{}", suppression.file, suppression.line)
+        }
+        SuppressionKind::Waiver | SuppressionKind::Inline => suppression.file.clone(),
+    }
+}
+
+/// Lists the waivers and inline suppressions that matched no finding, so stale risk
+/// acceptances get removed.
+fn write_unused_waivers(
+    out: &mut dyn Write,
+    waivers: &[WaiverUse],
+    palette: Palette,
+) -> io::Result<()> {
+    let unused: Vec<&WaiverUse> = waivers
+        .iter()
+        .filter(|waiver| waiver.matched == 0)
+        .collect();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    let warning = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+    let (noun, pronoun) = if unused.len() == 1 {
+        ("waiver", "it")
+    } else {
+        ("waivers", "them")
+    };
+    writeln!(
+        out,
+        "{}: {} unused {noun} matched no finding; remove {pronoun} or correct the check or target:",
+        palette.paint(warning, "warning"),
+        unused.len(),
+    )?;
+    for waiver in unused {
+        let declaration = &waiver.declaration;
+        let target = waiver
+            .target
+            .as_ref()
+            .map(|target| format!(" on {target}"))
+            .unwrap_or_default();
+        let expiry = match (&declaration.expires, declaration.expired) {
+            (Some(expires), true) => format!(", expired on {expires}"),
+            (Some(expires), false) => format!(", expires {expires}"),
+            (None, _) => String::new(),
+        };
+        writeln!(
+            out,
+            "  {} {}{target}{expiry}",
+            palette.paint(Palette::accent(), &declaration_place(declaration)),
+            clean(&waiver.check),
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Lists the attested manual controls of each framework and marks overdue reviews.
+fn write_attestations(
+    out: &mut dyn Write,
+    frameworks: &[FrameworkResult],
+    palette: Palette,
+) -> io::Result<()> {
+    let catalog = nexafi_compliance::catalog();
+    let mut lines: Vec<String> = Vec::new();
+    for framework in frameworks {
+        let name = catalog
+            .framework(&framework.id)
+            .map_or(framework.name.as_str(), |known| known.short_name());
+        for control in &framework.controls {
+            let Some(attestation) = &control.attestation else {
+                continue;
+            };
+            let state = if attestation.overdue {
+                let style = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+                format!(
+                    "{}: review was due {}",
+                    palette.paint(style, "overdue"),
+                    attestation.due
+                )
+            } else {
+                format!("review due {}", attestation.due)
+            };
+            lines.push(format!(
+                "  {name} {}: {state}; attested {} by {}; evidence: {}",
+                control.id,
+                attestation.date,
+                clean(&attestation.owner),
+                clean(&attestation.evidence),
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} (manual controls; they do not change the scores):",
+        palette.paint(Style::new().bold(), "attestations")
+    )?;
+    for line in lines {
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use nexafi_model::{
     Finding, FrameworkResult, REPORT_SCHEMA_VERSION, ScanInputs, ScanResult, Summary, ToolInfo,
+    WaiverUse,
 };
 use serde::Serialize;
 
@@ -17,6 +18,8 @@ struct Report<'a> {
     summary: &'a Summary,
     findings: Vec<&'a Finding>,
     frameworks: &'a [FrameworkResult],
+    /// Always present, empty when nothing was declared, so readers need no special case.
+    waivers: &'a [WaiverUse],
 }
 
 /// Renders the scan result as pretty-printed JSON ending with a newline.
@@ -32,6 +35,7 @@ pub fn render_json(result: &ScanResult) -> String {
         summary: &result.summary,
         findings,
         frameworks: &result.frameworks,
+        waivers: &result.waivers,
     };
     // Serialization cannot fail for these types: every map key is a string and
     // non-finite numbers become null. The fallback still keeps the output valid JSON.

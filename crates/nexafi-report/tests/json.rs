@@ -159,7 +159,8 @@ fn top_level_key_order() {
             "inputs",
             "summary",
             "findings",
-            "frameworks"
+            "frameworks",
+            "waivers"
         ]
     );
     assert_eq!(

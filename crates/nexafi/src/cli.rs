@@ -33,7 +33,7 @@ pub enum Command {
     ///
     /// Exit status: 0 when nothing fails at or above the severity threshold, 1 when a check
     /// fails or an input cannot be loaded, 2 on a usage or tool error.
-    Validate(ValidateArgs),
+    Validate(Box<ValidateArgs>),
 
     /// Assess security: misconfigurations and secrets in infrastructure code, and with
     /// --target the TLS versions, cipher suites, certificate and security headers of live
@@ -105,6 +105,31 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub var: Vec<(String, String)>,
 
+    /// Values file for every Helm chart found, applied over the chart's values.yaml as
+    /// `helm -f` does; repeatable, in order.
+    #[arg(long, value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// Helm value in `--set` syntax (`image.tag=1.2`, `ports={80,443}`), applied after
+    /// the values files; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub helm_set: Vec<String>,
+
+    /// Also render each chart once per values*.yaml file beside its Chart.yaml, each
+    /// applied after the --helm-values files.
+    #[arg(long)]
+    pub helm_values_siblings: bool,
+
+    /// Namespace every Helm chart renders into, as `helm template --namespace` sets
+    /// `.Release.Namespace`. Default: `default`.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub helm_namespace: Option<String>,
+
+    /// Release name every Helm chart renders with (`.Release.Name`). Default:
+    /// `release-name`, as `helm template` uses.
+    #[arg(long, value_name = "NAME")]
+    pub helm_release: Option<String>,
+
     /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
     /// `deny` and `warn` rules; see docs/policies.md); repeatable.
     #[arg(long, value_name = "PATH")]
@@ -113,6 +138,25 @@ pub struct ValidateArgs {
     /// Show passing checks in human output too.
     #[arg(long)]
     pub show_passed: bool,
+
+    /// Read waivers and attestations from FILE instead of the nexafi.toml at the root of
+    /// the Git work tree of the first path (or in that path outside Git).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Waive the findings listed in FILE, a baseline written by --write-baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the fingerprints of the current failing and unknown findings to FILE, keeping
+    /// the accepted date of entries FILE already has.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report only findings that did not exist at GIT_REF (a branch, tag or commit). The
+    /// exit status then follows the new findings alone.
+    #[arg(long, value_name = "GIT_REF")]
+    pub diff_base: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +212,10 @@ pub struct SecurityArgs {
     /// `deny` and `warn` rules; see docs/policies.md); repeatable.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
+
+    /// Do not search the scanned files for secrets and sensitive data.
+    #[arg(long)]
+    pub no_sensitive_data: bool,
 
     /// Show passing checks in human output too.
     #[arg(long)]

@@ -98,13 +98,49 @@ fn failing(report: &Value, check_id: &str, resource: &str) -> bool {
         })
 }
 
+/// The README's main command: the chart renders as it is installed, with the CI values
+/// standing in for the image digests a release sets, and once per environment's values.
+const WHOLE_TREE: &[&str] = &[
+    "infrastructure",
+    "--helm-values",
+    "infrastructure/helm/nexafi-financial-services/ci/test-values.yaml",
+    "--helm-values-siblings",
+    "--helm-namespace",
+    "nexafi-financial",
+    "--helm-release",
+    "nexafi-financial-services",
+];
+
 #[test]
 fn whole_tree_validates() {
-    let (status, report) = validate_json(&repository_root(), &["infrastructure"]);
+    let (status, report) = validate_json(&repository_root(), WHOLE_TREE);
 
     let bad = findings_with(&report, &["fail", "error"]);
     assert!(bad.is_empty(), "failing findings:\n{}", bad.join("\n"));
     assert_eq!(status, 0, "summary: {}", report["summary"]);
+    let rendered = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|finding| {
+            finding["file"]
+                .as_str()
+                .unwrap_or("")
+                .contains("templates/deployment.yaml")
+        });
+    assert!(rendered, "the Helm chart was not rendered");
+}
+
+#[test]
+fn chart_without_values_fails_to_render() {
+    // The chart requires image digests, so its defaults alone must not pass silently.
+    let (status, report) = validate_json(
+        &repository_root(),
+        &["infrastructure/helm/nexafi-financial-services"],
+    );
+    let errors = findings_with(&report, &["error"]);
+    assert!(!errors.is_empty(), "summary: {}", report["summary"]);
+    assert_eq!(status, 1);
 }
 
 #[test]

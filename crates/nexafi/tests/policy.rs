@@ -68,3 +68,44 @@ fn missing_policy_path_is_usage_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot read policy"), "{stderr}");
 }
+
+#[test]
+fn config_policies_table_loads_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/images.rego"), POLICY).unwrap();
+    std::fs::write(
+        dir.path().join("nexafi.toml"),
+        "[policies]\npaths = [\"policies\"]\n",
+    )
+    .unwrap();
+    let output = nexafi()
+        .args(["validate", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let denied = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|finding| finding["check_id"] == "ACME-IMG-001" && finding["verdict"] == "fail");
+    assert!(denied, "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn config_policies_table_rejects_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), DOCKERFILE).unwrap();
+    std::fs::write(
+        dir.path().join("nexafi.toml"),
+        "[policies]\npath = [\"policies\"]\n",
+    )
+    .unwrap();
+    let output = nexafi().arg("validate").arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nexafi.toml:2"), "{stderr}");
+}

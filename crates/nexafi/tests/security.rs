@@ -331,3 +331,65 @@ fn nexafi_checks_id_for_category(report: &Value, category: &str) -> String {
         .map(|finding| finding["check_id"].as_str().unwrap().to_owned())
         .unwrap_or_else(|| panic!("no failing {category} finding"))
 }
+
+#[test]
+fn secrets_and_card_numbers_fail_without_leaking() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_id = "AKIAQ3EGRZ7YJ2KXW5NB";
+    let card = "4111111111111111";
+    std::fs::write(
+        dir.path().join("settings.env"),
+        format!("AWS_ACCESS_KEY_ID={key_id}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("fixtures.yaml"),
+        format!("payments:\n  - card: {card}\n"),
+    )
+    .unwrap();
+    let output = nexafi()
+        .args(["security", "-vv", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for raw in [key_id, card] {
+        assert!(!stdout.contains(raw), "stdout leaks a planted value");
+        assert!(!stderr.contains(raw), "stderr leaks a planted value");
+    }
+    let report = json_of(&output);
+    assert_eq!(verdicts(&report, "NXF-DLP-001"), ["fail"]);
+    assert_eq!(verdicts(&report, "NXF-DLP-002"), ["fail"]);
+    let card_finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["check_id"] == "NXF-DLP-002")
+        .unwrap();
+    assert_eq!(card_finding["line"], 2);
+    assert_eq!(card_finding["attribute"], "$.payments[0].card");
+}
+
+#[test]
+fn clean_tree_passes_sensitive_data_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "order 1234 shipped\n").unwrap();
+    let output = nexafi()
+        .args(["security", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(verdicts(&report, "NXF-DLP-001"), ["pass"]);
+    assert_eq!(verdicts(&report, "NXF-DLP-002"), ["pass"]);
+
+    let skipped = nexafi()
+        .args(["security", "--no-sensitive-data", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = json_of(&skipped);
+    assert!(verdicts(&report, "NXF-DLP-001").is_empty());
+}

@@ -223,7 +223,7 @@ pub fn fixture() -> Fixture {
                 title: "KMS keys have a deletion window of at least 30 days",
                 severity: Severity::Low,
                 verdict: Verdict::Waived,
-                message: "waived until 2027-01-31 by platform-team: key is recreated by the ledger migration",
+                message: "`deletion_window_in_days` is 7; set it to 30 or more",
                 categories: &["kms-key-access"],
                 controls: &[("pci_dss", &["3.6.1"])],
                 resource: "aws_kms_key.ledger",
@@ -256,7 +256,64 @@ pub fn fixture() -> Fixture {
         },
     ];
 
-    let frameworks = vec![
+    let mut findings = findings;
+    let waiver = Suppression {
+        kind: SuppressionKind::Waiver,
+        file: "nexafi.toml".to_owned(),
+        line: 4,
+        reason: "key is recreated by the ledger migration".to_owned(),
+        owner: Some("platform-team".to_owned()),
+        expires: Some("2027-01-31".to_owned()),
+        ticket: Some("SEC-42".to_owned()),
+        accepted: None,
+        expired: false,
+    };
+    let expired = Suppression {
+        kind: SuppressionKind::Inline,
+        file: "infra/main.tf".to_owned(),
+        line: 1,
+        reason: "rotation moves to the HSM".to_owned(),
+        owner: None,
+        expires: Some("2026-01-31".to_owned()),
+        ticket: None,
+        accepted: None,
+        expired: true,
+    };
+    let unused = Suppression {
+        kind: SuppressionKind::Waiver,
+        file: "nexafi.toml".to_owned(),
+        line: 11,
+        reason: "bucket is being retired".to_owned(),
+        owner: Some("storage-team".to_owned()),
+        expires: Some("2027-06-30".to_owned()),
+        ticket: None,
+        accepted: None,
+        expired: false,
+    };
+    findings[4].suppression = Some(waiver.clone());
+    findings[1].suppression = Some(expired.clone());
+    let waivers = vec![
+        WaiverUse {
+            declaration: waiver,
+            check: "NXF-AWS-KMS-002".to_owned(),
+            target: Some("aws_kms_key.ledger".to_owned()),
+            matched: 1,
+        },
+        WaiverUse {
+            declaration: unused,
+            check: "NXF-AWS-S3-*".to_owned(),
+            target: Some("legacy/**".to_owned()),
+            matched: 0,
+        },
+        WaiverUse {
+            declaration: expired,
+            check: "NXF-AWS-KMS-001".to_owned(),
+            target: None,
+            matched: 1,
+        },
+    ];
+
+    let mut frameworks = vec![
         FrameworkResult {
             id: "pci_dss".to_owned(),
             name: "PCI DSS".to_owned(),
@@ -327,6 +384,23 @@ pub fn fixture() -> Fixture {
         },
     ];
 
+    frameworks[0].controls[3].attestation = Some(Attestation {
+        evidence: "https://wiki.example.com/isms/policy-v3".to_owned(),
+        owner: "ciso".to_owned(),
+        date: "2026-03-01".to_owned(),
+        review_interval_days: 365,
+        due: "2027-03-01".to_owned(),
+        overdue: false,
+    });
+    frameworks[1].controls[1].attestation = Some(Attestation {
+        evidence: "HR handbook v4, section 2".to_owned(),
+        owner: "people-team".to_owned(),
+        date: "2024-01-10".to_owned(),
+        review_interval_days: 365,
+        due: "2025-01-09".to_owned(),
+        overdue: true,
+    });
+
     let result = ScanResult {
         tool: ToolInfo {
             name: "nexafi".to_owned(),
@@ -341,11 +415,14 @@ pub fn fixture() -> Fixture {
             commit: None,
             started_at: None,
             check_catalog_digest: None,
+            config: Some("nexafi.toml".to_owned()),
+            baseline: None,
+            diff_base: None,
         },
         summary: Summary::count(&findings),
         findings,
         frameworks,
-        waivers: Vec::new(),
+        waivers,
     };
     Fixture { sources, result }
 }

@@ -40,7 +40,7 @@ pub fn run(command: DlpCommand, color: bool) -> Result<Outcome, Error> {
 
 /// One input: a file found on disk or standard input.
 #[derive(Debug, Clone)]
-enum Input {
+pub(crate) enum Input {
     Stdin,
     File {
         path: PathBuf,
@@ -50,7 +50,7 @@ enum Input {
 }
 
 impl Input {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Self::Stdin => "-".to_owned(),
             Self::File { path, .. } => path.display().to_string(),
@@ -60,11 +60,11 @@ impl Input {
 
 /// Outcome of scanning one input.
 #[derive(Debug, Default)]
-struct FileResult {
-    findings: Vec<Finding>,
-    bytes: u64,
-    binary: bool,
-    error: Option<String>,
+pub(crate) struct FileResult {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) bytes: u64,
+    pub(crate) binary: bool,
+    pub(crate) error: Option<String>,
 }
 
 fn build_scanner(args: &DlpDetectArgs) -> Result<(Scanner, Allowlist), Error> {
@@ -98,7 +98,10 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
 /// Expands the command-line paths into inputs: directories are walked honouring
 /// .gitignore (hidden files such as `.env` included, `.git` skipped), and files on the
 /// allow-list's path globs are left out.
-fn collect_inputs(paths: &[PathBuf], allowlist: &Allowlist) -> Result<Vec<Input>, Error> {
+pub(crate) fn collect_inputs(
+    paths: &[PathBuf],
+    allowlist: &Allowlist,
+) -> Result<Vec<Input>, Error> {
     let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -169,7 +172,7 @@ fn memchr_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0)
 }
 
-fn scan_input(scanner: &Scanner, input: &Input) -> FileResult {
+pub(crate) fn scan_input(scanner: &Scanner, input: &Input) -> FileResult {
     let started = Instant::now();
     let name = input.display();
     tracing::debug!(path = %name, "scanning");

@@ -6,12 +6,17 @@
 //! `nexafi validate`. The live part connects only to the named targets.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use nexafi_engine::{ScanOptions, resolve_frameworks, scan};
 use nexafi_iac::terraform;
-use nexafi_model::{CheckMeta, Finding, ScanInputs, ScanResult, Summary, ToolInfo, Verdict};
+use nexafi_model::{
+    CheckDocs, CheckMeta, CheckStatus, Finding, InputKind, ScanInputs, ScanResult, Severity,
+    Summary, ToolInfo, Verdict, fingerprint,
+};
 use nexafi_probe::{ProbeOptions, Target};
+use rayon::prelude::*;
 
 use crate::Outcome;
 use crate::cli::SecurityArgs;
@@ -71,6 +76,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         ..ScanInputs::default()
     };
     let mut sources = None;
+    let mut waivers = Vec::new();
 
     if !paths.is_empty() {
         let options = ScanOptions {
@@ -80,6 +86,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             frameworks: frameworks.clone(),
             severity_threshold: Some(args.severity_threshold),
             policies: args.policy.clone(),
+            ..ScanOptions::default()
         };
         let output = scan(&options)?;
         let excluded = excluded_checks();
@@ -101,6 +108,13 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             ..output.result.inputs
         };
         sources = Some(output.model.sources);
+        waivers = output.result.waivers;
+    }
+
+    if !paths.is_empty() && !args.no_sensitive_data {
+        findings.extend(sensitive_data(&paths)?);
+        checks.extend([SECRETS, SENSITIVE_DATA]);
+        inputs.checks = checks.len();
     }
 
     if !targets.is_empty() {
@@ -143,7 +157,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         summary: Summary::count(&findings),
         frameworks: nexafi_compliance::evaluate(&framework_ids, &checks, &findings),
         findings,
-        waivers: Vec::new(),
+        waivers,
     };
 
     let sources = sources.unwrap_or_default();
@@ -166,6 +180,156 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         args.severity_threshold,
         args.fail_on_unknown,
     ))
+}
+
+/// Secrets found by the DLP detectors in scanned files.
+const SECRETS: CheckMeta = CheckMeta {
+    id: "NXF-DLP-001",
+    slug: "secret-in-file",
+    title: "Files contain no credentials (keys, tokens, private keys)",
+    severity: Severity::High,
+    input: InputKind::File,
+    kinds: &["file"],
+    categories: &["secrets-management"],
+    extra_controls: &[],
+    status: CheckStatus::Preview,
+    aliases: &[],
+    references: &["docs/dlp.md"],
+    docs: CheckDocs {
+        what: "Runs the `nexafi dlp` secret detectors (AWS keys, private keys, JWTs, GitHub, GitLab, Slack and Stripe tokens, high-entropy assignments near key words) over every scanned text file, honouring .gitignore. One failing finding per value, with a masked preview.",
+        why: "A credential in a repository is readable by everyone with access to it and its history, and is the most common first step of a cloud breach.",
+        fix: "Revoke and rotate the credential, remove it from the file and the Git history, and load it from a secret store at run time.",
+        limitations: "Credentials with no recognisable format and no key word nearby are not found. Allow-lists are available through `nexafi dlp scan --allowlist`, not here.",
+    },
+};
+
+/// Payment and personal data found by the DLP detectors in scanned files.
+const SENSITIVE_DATA: CheckMeta = CheckMeta {
+    id: "NXF-DLP-002",
+    slug: "sensitive-data-in-file",
+    title: "Files contain no card numbers, IBANs, routing numbers, SSNs or e-mail addresses",
+    severity: Severity::Medium,
+    input: InputKind::File,
+    kinds: &["file"],
+    categories: &["sensitive-data-discovery"],
+    extra_controls: &[],
+    status: CheckStatus::Preview,
+    aliases: &[],
+    references: &["docs/dlp.md"],
+    docs: CheckDocs {
+        what: "Runs the `nexafi dlp` detectors for card numbers (Luhn and scheme ranges), IBANs (mod-97), US routing numbers, SWIFT codes, US social security numbers and e-mail addresses over every scanned text file. One failing finding per value, with a masked preview.",
+        why: "Cardholder and personal data outside the systems built to hold it widens the PCI DSS scope and breaks GDPR data minimisation.",
+        fix: "Remove the value, or replace it with an obviously fake test value that fails validation.",
+        limitations: "Valid-looking test values (the scheme test card numbers) are reported like real ones.",
+    },
+};
+
+/// Runs the DLP detectors over the text files under `paths` and turns each value found
+/// into a failing finding; a check with nothing found gets one passing finding.
+fn sensitive_data(paths: &[PathBuf]) -> Result<Vec<Finding>, super::Error> {
+    let allowlist = nexafi_dlp::Allowlist::default();
+    let inputs = super::dlp::collect_inputs(paths, &allowlist)
+        .map_err(|error| super::Error::Usage(error.to_string()))?;
+    let scanner = nexafi_dlp::Scanner::default();
+    let results: Vec<_> = inputs
+        .par_iter()
+        .map(|input| (input, super::dlp::scan_input(&scanner, input)))
+        .collect();
+
+    let roots = paths.first().cloned().unwrap_or_default();
+    let mut findings = Vec::new();
+    let mut read_errors = Vec::new();
+    for (input, result) in &results {
+        let file = input.display();
+        if let Some(error) = &result.error {
+            read_errors.push(error.clone());
+        }
+        for found in &result.findings {
+            let meta = if found.detector.is_secret() {
+                SECRETS
+            } else {
+                SENSITIVE_DATA
+            };
+            let width = (found.end - found.start) as u32;
+            let line = found.line as u32;
+            let column = found.column as u32;
+            let location = found
+                .path
+                .as_ref()
+                .map_or_else(String::new, |path| format!(" at {path}"));
+            findings.push(Finding {
+                check_id: meta.id.to_owned(),
+                title: meta.title.to_owned(),
+                severity: meta.severity,
+                verdict: Verdict::Fail,
+                message: format!(
+                    "{} found{location}: {} (confidence {}%); remove it from the file",
+                    found.detector, found.preview, found.confidence
+                ),
+                categories: meta.categories.iter().map(|c| (*c).to_owned()).collect(),
+                controls: nexafi_compliance::controls_for(meta.categories, &[]),
+                // The masked preview keeps the fingerprint stable when lines move, and
+                // never exposes the value.
+                fingerprint: fingerprint(meta.id, &file, found.detector.id(), Some(&found.preview)),
+                suppression: None,
+                file: file.clone(),
+                line,
+                column,
+                end_line: line,
+                end_column: column + width,
+                resource: file.clone(),
+                resource_kind: "file".to_owned(),
+                attribute: found.path.clone(),
+                expected: None,
+                found: Some(found.preview.clone()),
+            });
+        }
+    }
+
+    let scanned = results.iter().filter(|(_, result)| !result.binary).count();
+    for meta in [SECRETS, SENSITIVE_DATA] {
+        if findings.iter().any(|finding| finding.check_id == meta.id) {
+            continue;
+        }
+        let (verdict, message) = if read_errors.is_empty() {
+            (
+                Verdict::Pass,
+                format!("nothing found in {scanned} text files"),
+            )
+        } else {
+            (
+                Verdict::Unknown,
+                format!(
+                    "nothing found in {scanned} text files, but {} could not be read: {}",
+                    read_errors.len(),
+                    read_errors[0]
+                ),
+            )
+        };
+        let root = roots.display().to_string();
+        findings.push(Finding {
+            check_id: meta.id.to_owned(),
+            title: meta.title.to_owned(),
+            severity: meta.severity,
+            verdict,
+            message,
+            categories: meta.categories.iter().map(|c| (*c).to_owned()).collect(),
+            controls: nexafi_compliance::controls_for(meta.categories, &[]),
+            fingerprint: fingerprint(meta.id, &root, "", None),
+            suppression: None,
+            file: root.clone(),
+            line: 0,
+            column: 0,
+            end_line: 0,
+            end_column: 0,
+            resource: root,
+            resource_kind: "directory".to_owned(),
+            attribute: None,
+            expected: None,
+            found: None,
+        });
+    }
+    Ok(findings)
 }
 
 /// Ids of the built-in checks whose categories are all outside the security view.

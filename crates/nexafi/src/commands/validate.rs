@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use nexafi_engine::{ScanOptions, ScanOutput, scan};
-use nexafi_iac::terraform;
+use nexafi_iac::{helm, terraform};
 use nexafi_model::{CheckMeta, Finding, ScanResult, Severity, SourceMap, Verdict};
 use nexafi_report::{
     HumanOptions, render_html, render_human, render_json, render_junit, render_markdown,
@@ -28,6 +28,18 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         }
     }
 
+    for path in &args.helm_values {
+        if !path.is_file() {
+            return Err(super::Error::Usage(format!(
+                "--helm-values {} does not exist or is not a file",
+                path.display()
+            )));
+        }
+    }
+    for expression in &args.helm_set {
+        helm::values::parse_set(expression).map_err(super::Error::Usage)?;
+    }
+
     let options = ScanOptions {
         paths: args.paths.clone(),
         excludes: args.exclude.clone(),
@@ -35,9 +47,21 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
             var_files: args.var_file.clone(),
             vars: args.var.clone(),
         },
+        helm: helm::ChartOptions {
+            values_files: args.helm_values.clone(),
+            set: args.helm_set.clone(),
+            values_siblings: args.helm_values_siblings,
+            release_name: args.helm_release.clone(),
+            namespace: args.helm_namespace.clone(),
+        },
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
         policies: args.policy.clone(),
+        config: args.config.clone(),
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+        diff_base: args.diff_base.clone(),
+        ..ScanOptions::default()
     };
     let started = Instant::now();
     let scan_output = scan(&options)?;
@@ -48,6 +72,10 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "scan finished"
     );
+    if let (Some(path), Some(entries)) = (&args.write_baseline, scan_output.baseline_entries) {
+        let noun = if entries == 1 { "entry" } else { "entries" };
+        eprintln!("wrote {entries} {noun} to the baseline {}", path.display());
+    }
 
     // Render every report before writing any, so a render error leaves no files.
     let mut reports = Vec::with_capacity(destinations.len());

@@ -79,15 +79,18 @@ app.kubernetes.io/component: {{ .service.component }}
 {{- end }}
 
 {{/*
-Image reference of the nexafi binary: registry/repository:tag@digest. The registry and
-the digest have no default because only the build pipeline knows them, so rendering
-stops with an error instead of producing a pod that pulls an unpinned image.
+Image reference of one service: registry/repository:tag@digest. The registry, the
+repository and the digest have no default because only the build pipeline knows them, so
+rendering stops with an error instead of producing a pod that pulls an unpinned image.
+Call with (dict "root" $ "key" $key "service" $service).
 */}}
 {{- define "nexafi.image" -}}
-{{- $image := .Values.image }}
-{{- $registry := required "image.registry is required: set the ECR registry host, for example <account id>.dkr.ecr.eu-west-1.amazonaws.com" $image.registry }}
-{{- $digest := required "image.digest is required: set the sha256 digest printed by the image build, so the pod runs the image that was scanned" $image.digest }}
-{{- printf "%s/%s:%s@%s" $registry $image.repository (default .Chart.AppVersion $image.tag) $digest }}
+{{- $image := .service.image }}
+{{- $prefix := printf "services.%s.image" .key }}
+{{- $registry := required (printf "%s.registry is required: set the ECR registry host, for example <account id>.dkr.ecr.eu-west-1.amazonaws.com" $prefix) $image.registry }}
+{{- $repository := required (printf "%s.repository is required: set the ECR repository of the service's image" $prefix) $image.repository }}
+{{- $digest := required (printf "%s.digest is required: set the sha256 digest printed by the image build, so the pod runs the image that was scanned" $prefix) $image.digest }}
+{{- printf "%s/%s:%s@%s" $registry $repository (default .root.Chart.AppVersion $image.tag) $digest }}
 {{- end }}
 
 {{/*

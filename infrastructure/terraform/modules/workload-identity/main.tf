@@ -1,8 +1,9 @@
 # IAM roles of the pods that call AWS, bound to their Kubernetes ServiceAccounts with EKS
-# Pod Identity, so no pod holds long-lived AWS credentials. The snapshot job's and the
-# services' ServiceAccounts are those of kubernetes/backup-recovery and the Helm chart
-# (fullnameOverride nexafi). Velero and Vault are installed from their upstream charts,
-# whose default server ServiceAccounts are velero-server and vault.
+# Pod Identity, so no pod holds long-lived AWS credentials. The snapshot job's, the
+# CloudWatch exporter's and the services' ServiceAccounts are those of
+# kubernetes/backup-recovery, kubernetes/monitoring and the Helm chart (fullnameOverride
+# nexafi). Velero and Vault are installed from their upstream charts, whose default
+# server ServiceAccounts are velero-server and vault.
 
 locals {
   rds_db_user_arns = [
@@ -26,6 +27,10 @@ locals {
     financial-services = {
       namespace       = "nexafi-financial"
       service_account = "nexafi"
+    }
+    cloudwatch-exporter = {
+      namespace       = "nexafi-monitoring"
+      service_account = "cloudwatch-exporter"
     }
   }
 }
@@ -124,6 +129,23 @@ data "aws_iam_policy_document" "financial_services" {
   }
 }
 
+# The CloudWatch exporter (kubernetes/monitoring/cloudwatch-exporter.yaml): read the WAF
+# and EventBridge metrics behind the security alerts. Neither action supports resource-level
+# permissions, so the statement names every resource and is held to the cluster's region.
+data "aws_iam_policy_document" "cloudwatch_exporter" {
+  statement {
+    sid       = "ReadMetrics"
+    actions   = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [var.region]
+    }
+  }
+}
+
 resource "aws_iam_role" "this" {
   for_each = local.workloads
 
@@ -156,6 +178,12 @@ resource "aws_iam_role_policy" "financial_services" {
   name   = "financial-services"
   role   = aws_iam_role.this["financial-services"].id
   policy = data.aws_iam_policy_document.financial_services.json
+}
+
+resource "aws_iam_role_policy" "cloudwatch_exporter" {
+  name   = "cloudwatch-exporter"
+  role   = aws_iam_role.this["cloudwatch-exporter"].id
+  policy = data.aws_iam_policy_document.cloudwatch_exporter.json
 }
 
 resource "aws_eks_pod_identity_association" "this" {

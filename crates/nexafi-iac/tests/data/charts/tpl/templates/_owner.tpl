@@ -1,0 +1,3 @@
+{{- define "tpl.owner" -}}
+owner-{{ .Chart.Name }}
+{{- end -}}
