@@ -1,12 +1,13 @@
 //! The build of one overlay: resources, components, generators, then transformers, in
 //! the order kustomize v5 runs them at each level.
 //!
-//! At each kustomization the order is: resources (and legacy bases) in the listed order,
-//! each directory built on its own first; components, each applied to everything
-//! accumulated so far; generators; then the transformers `patchesStrategicMerge`,
-//! `patches`, `namespace`, `namePrefix`/`nameSuffix`, `labels`/`commonLabels`,
-//! `commonAnnotations`, `patchesJson6902`, `replicas` and `images`. After the top level,
-//! generated names get their hash suffix and references to renamed objects are updated.
+//! Each kustomization first adds its resources (and legacy bases) in the listed order,
+//! each directory built on its own first. Then each component is applied to everything
+//! accumulated so far, and the generators run. Last come the transformers, in the order
+//! of kustomize v5's `configureBuiltinTransformers`: `patchesStrategicMerge`, `patches`,
+//! `namespace`, `namePrefix`/`nameSuffix`, `labels`/`commonLabels`, `commonAnnotations`,
+//! `patchesJson6902`, `replicas` and `images`. After the top level, generated names get
+//! their hash suffix and references to renamed objects are updated.
 
 use std::path::{Path, PathBuf};
 
@@ -512,9 +513,9 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    /// Parses a patch written inline in the kustomization. Spans point into the
-    /// kustomization file when the patch is a literal block (`patch: |-`), whose lines
-    /// appear there verbatim after the indentation; otherwise at the whole string.
+    /// Parses a patch written inline in the kustomization. When the patch is a literal
+    /// block (`patch: |-`), its lines appear verbatim after the indentation, so spans point
+    /// at them. Otherwise every span points at the whole string.
     fn inline_documents(
         &mut self,
         kustomization: &Kustomization,

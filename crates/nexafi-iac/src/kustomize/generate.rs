@@ -242,7 +242,9 @@ fn assemble(
     object
 }
 
-/// Strips one pair of matching quotes around a literal's value, as kustomize does.
+/// Strips one pair of matching quotes around a literal's value.
+// NOTE: kustomize is believed to unquote literal values this way; this was not checked
+// against its source.
 fn unquote(value: &str) -> &str {
     for quote in ['"', '\''] {
         if value.len() >= 2 && value.starts_with(quote) && value.ends_with(quote) {
@@ -266,11 +268,11 @@ fn is_valid_key(key: &str) -> bool {
 
 /// Computes the name suffix kustomize appends to a generated ConfigMap or Secret.
 ///
-/// The input is the JSON that Go's `encoding/json` writes for `{kind, name, data}` (plus
-/// `binaryData` for ConfigMaps, `type` for Secrets) with keys sorted; its SHA-256 in hex is
-/// cut to 10 characters, and `0 1 3 a e` become `g h k m t` so that the suffix never
-/// reads as a number or spells a word with vowels. This is kustomize v5's hasher, which
-/// reuses kubectl's `--append-hash` encoding.
+/// The input is the JSON that Go's `encoding/json` writes for `{kind, name, data}`, plus
+/// `binaryData` for ConfigMaps and `type` for Secrets, with keys sorted. Its SHA-256 in
+/// hex is cut to 10 characters, and `0 1 3 a e` become `g h k m t`, the encoding of
+/// kubectl's `--append-hash`. The tests reproduce names published in the Kubernetes
+/// documentation with it.
 pub(crate) fn hash_suffix(object: &Object) -> String {
     let map_or_empty = |path: &str| -> serde_json::Value {
         match object.node.lookup(path) {
@@ -278,6 +280,7 @@ pub(crate) fn hash_suffix(object: &Object) -> String {
             _ => serde_json::Value::String(String::new()),
         }
     };
+
     let mut fields: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
     fields.insert("kind", serde_json::Value::String(object.kind().to_owned()));
     fields.insert("name", serde_json::Value::String(object.name().to_owned()));
@@ -303,11 +306,13 @@ pub(crate) fn hash_suffix(object: &Object) -> String {
     {
         fields.insert("binaryData", map_or_empty("binaryData"));
     }
+
     let sorted: serde_json::Map<String, serde_json::Value> = fields
         .into_iter()
         .map(|(key, value)| (key.to_owned(), sort_keys(value)))
         .collect();
     let encoded = go_json_escape(&serde_json::Value::Object(sorted).to_string());
+
     let digest = Sha256::digest(encoded.as_bytes());
     let hex: String = digest
         .iter()
