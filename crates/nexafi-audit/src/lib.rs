@@ -5,4 +5,5 @@
 //! with the log's public key can check that an event is in the log (inclusion proof),
 //! that the log only grew (consistency proof), and re-derive the whole tree.
 
+pub mod event;
 pub mod ledger;
