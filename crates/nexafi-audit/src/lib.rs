@@ -7,3 +7,7 @@
 
 pub mod event;
 pub mod ledger;
+pub mod metrics;
+pub mod sequencer;
+pub mod store;
+pub mod verify;

@@ -266,7 +266,8 @@ impl TreeState {
     }
 
     /// Appends leaf hashes and returns the tiles that changed: every tile that became full
-    /// and the final partial tile of each level that grew.
+    /// and the final partial tile of each level that changed, which is empty when the
+    /// level's last tile just filled up.
     pub fn append(&mut self, leaves: &[Hash]) -> Vec<TileUpdate> {
         let mut full = Vec::new();
         let mut touched: Vec<bool> = Vec::new();
@@ -276,7 +277,7 @@ impl TreeState {
         }
         let mut updates = full;
         for (level, grew) in touched.iter().enumerate() {
-            if *grew && !self.partial[level].is_empty() {
+            if *grew {
                 updates.push(TileUpdate {
                     level: level as u8,
                     index: entries_at_level(self.size, level as u8) / TILE_WIDTH as u64,
@@ -361,6 +362,18 @@ impl TileSet {
         self.tiles.get(&(level, index))
     }
 
+    /// Keeps only the tiles for which `keep(level, index)` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(u8, u64) -> bool) {
+        self.tiles.retain(|(level, index), _| keep(*level, *index));
+    }
+
+    /// Moves every tile of `other` into this set.
+    pub fn merge(&mut self, other: TileSet) {
+        for ((level, index), hashes) in other.tiles {
+            self.insert(level, index, hashes);
+        }
+    }
+
     pub fn contains(&self, level: u8, index: u64, width: usize) -> bool {
         self.tiles
             .get(&(level, index))
@@ -383,6 +396,57 @@ impl NodeSource for TileSet {
                 needed: range.end,
             })?;
         Ok(perfect_root(&tile[range]))
+    }
+}
+
+/// A [`NodeSource`] over a [`TileSet`] that remembers every node it computed, so many
+/// proofs against the same tree share their hashing work.
+pub struct MemoNodes<'a> {
+    tiles: &'a TileSet,
+    memo: HashMap<NodeId, Hash>,
+}
+
+impl<'a> MemoNodes<'a> {
+    pub fn new(tiles: &'a TileSet) -> Self {
+        MemoNodes {
+            tiles,
+            memo: HashMap::new(),
+        }
+    }
+}
+
+impl NodeSource for MemoNodes<'_> {
+    type Error = MissingTile;
+
+    fn node(&mut self, id: NodeId) -> Result<Hash, MissingTile> {
+        if let Some(hash) = self.memo.get(&id) {
+            return Ok(*hash);
+        }
+        let hash = if id.level.is_multiple_of(TILE_HEIGHT) {
+            let (level, index, range) = locate(id);
+            let tile = self
+                .tiles
+                .get(level, index)
+                .filter(|tile| tile.len() >= range.end)
+                .ok_or(MissingTile {
+                    level,
+                    index,
+                    needed: range.end,
+                })?;
+            tile[range.start]
+        } else {
+            let left = self.node(NodeId {
+                level: id.level - 1,
+                index: id.index * 2,
+            })?;
+            let right = self.node(NodeId {
+                level: id.level - 1,
+                index: id.index * 2 + 1,
+            })?;
+            node_hash(&left, &right)
+        };
+        self.memo.insert(id, hash);
+        Ok(hash)
     }
 }
 

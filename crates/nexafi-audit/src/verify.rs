@@ -1,0 +1,274 @@
+//! The full audit: re-derive the tree from every entry and compare it with signed
+//! checkpoints, stored tiles and the query columns.
+//!
+//! [`Auditor`] consumes entries in index order from any source (a store, a bundle) and
+//! reports the first problem with its index, so a tampered row is named.
+
+use crate::event::{Envelope, payload_commitment};
+use crate::ledger::hash::{Hash, leaf_hash, to_hex};
+use crate::ledger::note::{Checkpoint, NoteVerifier};
+use crate::ledger::tiles::{TileUpdate, TreeState};
+use crate::store::{AuditStore, EventColumns, StoredEvent};
+
+/// Entries read from a store per query during an audit.
+const PAGE: u64 = 10_000;
+
+/// A failed audit: what is wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditFailure {
+    #[error("checkpoint does not verify: {0}")]
+    Checkpoint(String),
+    #[error(
+        "expected entry {expected}, found entry {found}: entries are missing, duplicated or reordered"
+    )]
+    Gap { expected: u64, found: u64 },
+    #[error("entry {index}: {reason}")]
+    Entry { index: u64, reason: String },
+    #[error("stored tile {level}/{index} differs from the tile re-derived from the entries")]
+    Tile { level: u8, index: u64 },
+    #[error("the log has {found} entries but the checkpoint covers {expected}")]
+    Size { expected: u64, found: u64 },
+    #[error("root re-derived from {size} entries differs from the checkpoint root")]
+    Root { size: u64 },
+    #[error("the log is not consistent with the trusted checkpoint of size {size}: {reason}")]
+    Trusted { size: u64, reason: String },
+    #[error("reading the log failed: {0}")]
+    Read(String),
+}
+
+/// What a passing audit covered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditReport {
+    pub size: u64,
+    pub root: Hash,
+    pub payloads_checked: u64,
+    pub payloads_erased: u64,
+}
+
+/// Re-derives the tree entry by entry.
+pub struct Auditor {
+    origin: String,
+    state: TreeState,
+    /// The root when the tree had `trusted.0` leaves must equal `trusted.1`.
+    trusted: Option<(u64, Hash)>,
+    trusted_seen: bool,
+    trusted_root_ok: Option<bool>,
+    pub payloads_checked: u64,
+    pub payloads_erased: u64,
+    /// Tiles re-derived so far, for comparison with stored tiles.
+    pub derived_tiles: Vec<TileUpdate>,
+    keep_tiles: bool,
+    /// Leaf hashes checked but not yet added to the tree; they are appended in bulk
+    /// because each append copies the partial tiles it touched.
+    pending: Vec<Hash>,
+}
+
+impl Auditor {
+    pub fn new(origin: &str, trusted: Option<(u64, Hash)>, keep_tiles: bool) -> Auditor {
+        let mut auditor = Auditor {
+            origin: origin.to_owned(),
+            state: TreeState::default(),
+            trusted,
+            trusted_seen: false,
+            trusted_root_ok: None,
+            payloads_checked: 0,
+            payloads_erased: 0,
+            derived_tiles: Vec::new(),
+            keep_tiles,
+            pending: Vec::new(),
+        };
+        auditor.check_trusted_point();
+        auditor
+    }
+
+    /// Number of entries checked so far.
+    pub fn size(&self) -> u64 {
+        self.state.size() + self.pending.len() as u64
+    }
+
+    /// Checks one entry and adds it to the tree.
+    pub fn push(
+        &mut self,
+        index: u64,
+        leaf: &[u8],
+        columns: Option<&EventColumns>,
+        payload: Option<(&[u8], &str)>,
+    ) -> Result<(), AuditFailure> {
+        let expected = self.size();
+        if index != expected {
+            return Err(AuditFailure::Gap {
+                expected,
+                found: index,
+            });
+        }
+        let entry = |reason: String| AuditFailure::Entry { index, reason };
+        let envelope = Envelope::from_leaf(leaf).map_err(entry)?;
+        if envelope.origin != self.origin {
+            return Err(entry(format!(
+                "leaf belongs to log `{}`, not `{}`",
+                envelope.origin, self.origin
+            )));
+        }
+        if let Some(columns) = columns
+            && EventColumns::from_envelope(&envelope).as_ref() != Some(columns)
+        {
+            return Err(entry(
+                "query columns differ from the leaf (a stored column was changed)".to_owned(),
+            ));
+        }
+        match payload {
+            Some((salt, payload)) => {
+                if to_hex(&payload_commitment(salt, payload)) != envelope.payload_sha256 {
+                    return Err(entry(
+                        "payload or salt does not match the leaf's commitment".to_owned(),
+                    ));
+                }
+                self.payloads_checked += 1;
+            }
+            None => self.payloads_erased += 1,
+        }
+        self.pending.push(leaf_hash(leaf));
+        if self.pending.len() >= 4096 {
+            self.flush();
+        }
+        Ok(())
+    }
+
+    /// Adds the pending leaf hashes to the tree, stopping at the trusted size to record
+    /// the root there.
+    pub fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let mut rest: &[Hash] = &pending;
+        while !rest.is_empty() {
+            let mut take = rest.len();
+            if let Some((size, _)) = self.trusted
+                && size > self.state.size()
+            {
+                take = take.min((size - self.state.size()) as usize);
+            }
+            let updates = self.state.append(&rest[..take]);
+            if self.keep_tiles {
+                self.derived_tiles
+                    .extend(updates.into_iter().filter(TileUpdate::is_full));
+            }
+            self.check_trusted_point();
+            rest = &rest[take..];
+        }
+    }
+
+    fn check_trusted_point(&mut self) {
+        if let Some((size, root)) = self.trusted
+            && size == self.state.size()
+        {
+            self.trusted_seen = true;
+            self.trusted_root_ok = Some(self.state.root() == root);
+        }
+    }
+
+    /// Compares the re-derived tree with the checkpoint; call after the last entry.
+    pub fn finish(mut self, checkpoint: &Checkpoint) -> Result<AuditReport, AuditFailure> {
+        self.flush();
+        if self.state.size() != checkpoint.size {
+            return Err(AuditFailure::Size {
+                expected: checkpoint.size,
+                found: self.state.size(),
+            });
+        }
+        if self.state.root() != checkpoint.root {
+            return Err(AuditFailure::Root {
+                size: checkpoint.size,
+            });
+        }
+        if let Some((size, _)) = self.trusted {
+            if !self.trusted_seen {
+                return Err(AuditFailure::Trusted {
+                    size,
+                    reason: format!("the log has only {} entries", self.state.size()),
+                });
+            }
+            if self.trusted_root_ok != Some(true) {
+                return Err(AuditFailure::Trusted {
+                    size,
+                    reason: "the root at that size differs (history was rewritten)".to_owned(),
+                });
+            }
+        }
+        Ok(AuditReport {
+            size: checkpoint.size,
+            root: checkpoint.root,
+            payloads_checked: self.payloads_checked,
+            payloads_erased: self.payloads_erased,
+        })
+    }
+}
+
+/// Audits a whole store: every entry, every full tile and the latest checkpoint.
+pub async fn audit_store<S: AuditStore>(
+    store: &S,
+    log_key: &NoteVerifier,
+    trusted: Option<(u64, Hash)>,
+) -> Result<(AuditReport, String), AuditFailure> {
+    let read = |error: crate::store::StoreError| AuditFailure::Read(error.to_string());
+    let latest = store.latest_checkpoint().await.map_err(read)?;
+    let (checkpoint, note) = match latest {
+        Some(stored) => (
+            Checkpoint::open(&stored.note, log_key)
+                .map_err(|error| AuditFailure::Checkpoint(error.to_string()))?,
+            stored.note,
+        ),
+        None => {
+            return Err(AuditFailure::Checkpoint(
+                "the log has no checkpoint yet".to_owned(),
+            ));
+        }
+    };
+    let mut auditor = Auditor::new(&log_key.name, trusted, true);
+    let mut start = 0;
+    loop {
+        // Read one page past the checkpoint size so extra rows are noticed.
+        let end = start + PAGE;
+        let page: Vec<StoredEvent> = store.entries(start, end).await.map_err(read)?;
+        if page.is_empty() {
+            break;
+        }
+        for event in &page {
+            let payload = event
+                .payload
+                .as_ref()
+                .map(|p| (p.salt.as_slice(), p.payload.as_str()));
+            auditor.push(event.index, &event.leaf, Some(&event.columns), payload)?;
+        }
+        auditor.flush();
+        compare_tiles(store, &mut auditor).await?;
+        start = end;
+    }
+    let report = auditor.finish(&checkpoint)?;
+    Ok((report, note))
+}
+
+async fn compare_tiles<S: AuditStore>(
+    store: &S,
+    auditor: &mut Auditor,
+) -> Result<(), AuditFailure> {
+    if auditor.derived_tiles.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<(u8, u64)> = auditor
+        .derived_tiles
+        .iter()
+        .map(|tile| (tile.level, tile.index))
+        .collect();
+    let stored = store
+        .tiles(&wanted)
+        .await
+        .map_err(|error| AuditFailure::Read(error.to_string()))?;
+    for tile in auditor.derived_tiles.drain(..) {
+        if stored.get(tile.level, tile.index) != Some(&tile.hashes) {
+            return Err(AuditFailure::Tile {
+                level: tile.level,
+                index: tile.index,
+            });
+        }
+    }
+    Ok(())
+}
