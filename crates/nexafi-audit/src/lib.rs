@@ -5,9 +5,12 @@
 //! with the log's public key can check that an event is in the log (inclusion proof),
 //! that the log only grew (consistency proof), and re-derive the whole tree.
 
+pub mod client;
 pub mod event;
 pub mod ledger;
 pub mod metrics;
+pub mod retention;
 pub mod sequencer;
+pub mod service;
 pub mod store;
 pub mod verify;
