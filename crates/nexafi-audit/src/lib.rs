@@ -14,3 +14,4 @@ pub mod sequencer;
 pub mod service;
 pub mod store;
 pub mod verify;
+pub mod bundle;

@@ -81,6 +81,14 @@ impl Auditor {
         auditor
     }
 
+    /// Continues an audit from a tree of `state.size()` leaves whose right edge is known
+    /// (for a bundle that starts mid-log).
+    pub fn resume(origin: &str, state: TreeState) -> Auditor {
+        let mut auditor = Auditor::new(origin, None, false);
+        auditor.state = state;
+        auditor
+    }
+
     /// Number of entries checked so far.
     pub fn size(&self) -> u64 {
         self.state.size() + self.pending.len() as u64
