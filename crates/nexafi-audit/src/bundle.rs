@@ -87,17 +87,29 @@ fn bundle_tiles(from: u64, to: u64) -> Vec<TileId> {
         .map(|(level, index)| {
             let entries = entries_at_level(to, level);
             let width = (entries - index * TILE_WIDTH as u64).min(TILE_WIDTH as u64) as u16;
-            TileId { level, index, width }
+            TileId {
+                level,
+                index,
+                width,
+            }
         })
         .collect()
 }
 
 /// Writes the bundle for entries `[from, to)` into `dir` (created; must be empty).
 /// `from` must be 0 or a size with a stored checkpoint, `to` a size with one.
-pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64, to: u64, dir: &Path) -> Result<BundleReport, BundleError> {
+pub async fn export<S: AuditStore>(
+    store: &S,
+    log_key: &NoteVerifier,
+    from: u64,
+    to: u64,
+    dir: &Path,
+) -> Result<BundleReport, BundleError> {
     let store_error = |error: crate::store::StoreError| BundleError::Export(error.to_string());
     if from > to {
-        return Err(BundleError::Export(format!("--from {from} is larger than --to {to}")));
+        return Err(BundleError::Export(format!(
+            "--from {from} is larger than --to {to}"
+        )));
     }
     let end = store
         .checkpoint_at(to)
@@ -112,10 +124,16 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
                 .checkpoint_at(from)
                 .await
                 .map_err(store_error)?
-                .ok_or_else(|| BundleError::Export(format!("no checkpoint was signed at size {from}")))?,
+                .ok_or_else(|| {
+                    BundleError::Export(format!("no checkpoint was signed at size {from}"))
+                })?,
         )
     };
-    Checkpoint::open(&end.note, log_key).map_err(|error| BundleError::Export(format!("the end checkpoint does not verify with the given key: {error}")))?;
+    Checkpoint::open(&end.note, log_key).map_err(|error| {
+        BundleError::Export(format!(
+            "the end checkpoint does not verify with the given key: {error}"
+        ))
+    })?;
 
     create_dir(dir)?;
     let mut files: BTreeMap<String, String> = BTreeMap::new();
@@ -124,7 +142,11 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
         if let Some(parent) = path.parent() {
             create_dir(parent)?;
         }
-        std::fs::write(&path, bytes).map_err(|source| BundleError::Io { action: "write", path, source })?;
+        std::fs::write(&path, bytes).map_err(|source| BundleError::Io {
+            action: "write",
+            path,
+            source,
+        })?;
         files.insert(name.to_owned(), to_hex(&Sha256::digest(bytes)));
         Ok(())
     };
@@ -140,19 +162,32 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
     let mut consistency_nodes = needed_nodes(None, Some(from), to);
     consistency_nodes.extend(needed_nodes(None, None, to));
     let mut all_wanted = wanted.clone();
-    all_wanted.extend(tiles_for_nodes(&consistency_nodes).into_iter().map(|(l, i, _)| (l, i)));
+    all_wanted.extend(
+        tiles_for_nodes(&consistency_nodes)
+            .into_iter()
+            .map(|(l, i, _)| (l, i)),
+    );
     let tiles = store.tiles(&all_wanted).await.map_err(store_error)?;
     for tile in &tile_ids {
         let hashes = tiles
             .get(tile.level, tile.index)
             .filter(|hashes| hashes.len() >= usize::from(tile.width))
-            .ok_or_else(|| BundleError::Export(format!("tile {} is missing from the store", tile.path())))?;
-        write(&tile.path(), &encode_tile(&hashes[..usize::from(tile.width)]))?;
+            .ok_or_else(|| {
+                BundleError::Export(format!("tile {} is missing from the store", tile.path()))
+            })?;
+        write(
+            &tile.path(),
+            &encode_tile(&hashes[..usize::from(tile.width)]),
+        )?;
     }
     let mut source = MemoNodes::new(&tiles);
-    let proof = crate::ledger::proof::consistency_proof(from, to, &mut source).map_err(|error| BundleError::Export(error.to_string()))?;
+    let proof = crate::ledger::proof::consistency_proof(from, to, &mut source)
+        .map_err(|error| BundleError::Export(error.to_string()))?;
     let proof_json = json!({"from": from, "to": to, "proof": proof.iter().map(|h| BASE64.encode(h)).collect::<Vec<_>>()});
-    write("consistency.json", &serde_json::to_vec_pretty(&proof_json).unwrap_or_default())?;
+    write(
+        "consistency.json",
+        &serde_json::to_vec_pretty(&proof_json).unwrap_or_default(),
+    )?;
 
     // Entries, and the erasure events of erased payloads.
     let mut entries = String::new();
@@ -162,11 +197,18 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
     let mut start_index = from;
     while start_index < to {
         let page_end = (start_index + 10_000).min(to);
-        for event in store.entries(start_index, page_end).await.map_err(store_error)? {
+        for event in store
+            .entries(start_index, page_end)
+            .await
+            .map_err(store_error)?
+        {
             let (payload, salt) = match &event.payload {
                 Some(p) => {
                     payloads_checked += 1;
-                    (Value::String(p.payload.clone()), Value::String(to_hex(&p.salt)))
+                    (
+                        Value::String(p.payload.clone()),
+                        Value::String(to_hex(&p.salt)),
+                    )
                 }
                 None => {
                     erased.push(event.index);
@@ -184,22 +226,39 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
     if !erased.is_empty() {
         // Erasure events name their target in `resource`; scan the log up to `to`.
         for page in (0..to).step_by(10_000) {
-            for event in store.entries(page, (page + 10_000).min(to)).await.map_err(store_error)? {
+            for event in store
+                .entries(page, (page + 10_000).min(to))
+                .await
+                .map_err(store_error)?
+            {
                 let action = event.columns.action.as_str();
                 if (action == ERASE_ACTION || action == PURGE_ACTION)
-                    && let Some(target) = event.columns.resource.strip_prefix("event/").and_then(|t| t.parse::<u64>().ok())
+                    && let Some(target) = event
+                        .columns
+                        .resource
+                        .strip_prefix("event/")
+                        .and_then(|t| t.parse::<u64>().ok())
                 {
-                    erasure_of.entry(target).or_insert((event.index, event.leaf.clone()));
+                    erasure_of
+                        .entry(target)
+                        .or_insert((event.index, event.leaf.clone()));
                 }
             }
         }
     }
-    let erasure_indexes: Vec<u64> = erased.iter().filter_map(|i| erasure_of.get(i).map(|e| e.0)).collect();
-    let proofs = build_proofs(store, TileSet::default(), &erasure_indexes, to).await.map_err(BundleError::Export)?;
+    let erasure_indexes: Vec<u64> = erased
+        .iter()
+        .filter_map(|i| erasure_of.get(i).map(|e| e.0))
+        .collect();
+    let proofs = build_proofs(store, TileSet::default(), &erasure_indexes, to)
+        .await
+        .map_err(BundleError::Export)?;
     let mut erasures = String::new();
     for index in &erased {
         let Some((erasure_index, leaf)) = erasure_of.get(index) else {
-            return Err(BundleError::Export(format!("entry {index} has no payload but no erasure event records it")));
+            return Err(BundleError::Export(format!(
+                "entry {index} has no payload but no erasure event records it"
+            )));
         };
         let proof = proofs.get(erasure_index).cloned().unwrap_or_default();
         let line = json!({
@@ -223,8 +282,15 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
         "files": files,
     });
     let manifest_path = dir.join("manifest.json");
-    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap_or_default())
-        .map_err(|source| BundleError::Io { action: "write", path: manifest_path, source })?;
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )
+    .map_err(|source| BundleError::Io {
+        action: "write",
+        path: manifest_path,
+        source,
+    })?;
     Ok(BundleReport {
         origin: log_key.name.clone(),
         from_size: from,
@@ -236,12 +302,20 @@ pub async fn export<S: AuditStore>(store: &S, log_key: &NoteVerifier, from: u64,
 }
 
 fn create_dir(path: &Path) -> Result<(), BundleError> {
-    std::fs::create_dir_all(path).map_err(|source| BundleError::Io { action: "create directory", path: path.to_owned(), source })
+    std::fs::create_dir_all(path).map_err(|source| BundleError::Io {
+        action: "create directory",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, BundleError> {
     let path = dir.join(name);
-    std::fs::read(&path).map_err(|source| BundleError::Io { action: "read", path, source })
+    std::fs::read(&path).map_err(|source| BundleError::Io {
+        action: "read",
+        path,
+        source,
+    })
 }
 
 fn hashes_from(value: &Value, what: &str) -> Result<Vec<Hash>, BundleError> {
@@ -253,7 +327,11 @@ fn hashes_from(value: &Value, what: &str) -> Result<Vec<Hash>, BundleError> {
             item.as_str()
                 .and_then(|text| BASE64.decode(text).ok())
                 .and_then(|bytes| <Hash>::try_from(bytes).ok())
-                .ok_or_else(|| invalid(format!("{what} holds a value that is not a base64 SHA-256 hash")))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{what} holds a value that is not a base64 SHA-256 hash"
+                    ))
+                })
         })
         .collect()
 }
@@ -264,44 +342,68 @@ pub fn verify_bundle(dir: &Path, log_key: &NoteVerifier) -> Result<BundleReport,
     let manifest: Value = serde_json::from_slice(&read(dir, "manifest.json")?)
         .map_err(|error| invalid(format!("manifest.json is not JSON: {error}")))?;
     if manifest["format"] != FORMAT {
-        return Err(invalid(format!("manifest format is {}, expected {FORMAT}", manifest["format"])));
+        return Err(invalid(format!(
+            "manifest format is {}, expected {FORMAT}",
+            manifest["format"]
+        )));
     }
-    let files = manifest["files"].as_object().ok_or_else(|| invalid("manifest.json has no file list"))?;
+    let files = manifest["files"]
+        .as_object()
+        .ok_or_else(|| invalid("manifest.json has no file list"))?;
     for (name, digest) in files {
         if name.contains("..") || name.starts_with('/') {
-            return Err(invalid(format!("manifest names a file outside the bundle: {name}")));
+            return Err(invalid(format!(
+                "manifest names a file outside the bundle: {name}"
+            )));
         }
         let bytes = read(dir, name)?;
         if Some(to_hex(&Sha256::digest(&bytes)).as_str()) != digest.as_str() {
-            return Err(invalid(format!("{name} does not match its SHA-256 in manifest.json")));
+            return Err(invalid(format!(
+                "{name} does not match its SHA-256 in manifest.json"
+            )));
         }
     }
-    let from = manifest["from_size"].as_u64().ok_or_else(|| invalid("manifest has no from_size"))?;
-    let to = manifest["to_size"].as_u64().ok_or_else(|| invalid("manifest has no to_size"))?;
+    let from = manifest["from_size"]
+        .as_u64()
+        .ok_or_else(|| invalid("manifest has no from_size"))?;
+    let to = manifest["to_size"]
+        .as_u64()
+        .ok_or_else(|| invalid("manifest has no to_size"))?;
     let listed = |name: &str| files.contains_key(name);
 
     // 2. Signed checkpoints at both ends, and the consistency proof between them.
     if !listed("checkpoint.end") || !listed("entries.jsonl") || !listed("consistency.json") {
-        return Err(invalid("manifest must list checkpoint.end, entries.jsonl and consistency.json"));
+        return Err(invalid(
+            "manifest must list checkpoint.end, entries.jsonl and consistency.json",
+        ));
     }
     let open = |name: &str| -> Result<Checkpoint, BundleError> {
         let bytes = read(dir, name)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| invalid(format!("{name} is not UTF-8")))?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| invalid(format!("{name} is not UTF-8")))?;
         Checkpoint::open(text, log_key).map_err(|error| invalid(format!("{name}: {error}")))
     };
     let end = open("checkpoint.end")?;
     if end.size != to {
-        return Err(invalid(format!("checkpoint.end has size {}, the manifest says {to}", end.size)));
+        return Err(invalid(format!(
+            "checkpoint.end has size {}, the manifest says {to}",
+            end.size
+        )));
     }
     let start_root = if from == 0 {
         empty_root()
     } else {
         if !listed("checkpoint.start") {
-            return Err(invalid("manifest must list checkpoint.start for a period that starts after 0"));
+            return Err(invalid(
+                "manifest must list checkpoint.start for a period that starts after 0",
+            ));
         }
         let start = open("checkpoint.start")?;
         if start.size != from {
-            return Err(invalid(format!("checkpoint.start has size {}, the manifest says {from}", start.size)));
+            return Err(invalid(format!(
+                "checkpoint.start has size {}, the manifest says {from}",
+                start.size
+            )));
         }
         start.root
     };
@@ -318,12 +420,14 @@ pub fn verify_bundle(dir: &Path, log_key: &NoteVerifier) -> Result<BundleReport,
         if !listed(&name) {
             return Err(invalid(format!("manifest does not list tile {name}")));
         }
-        let hashes = decode_tile(&read(dir, &name)?).filter(|h| h.len() == usize::from(tile.width))
+        let hashes = decode_tile(&read(dir, &name)?)
+            .filter(|h| h.len() == usize::from(tile.width))
             .ok_or_else(|| invalid(format!("{name} has the wrong length")))?;
         tiles.insert(tile.level, tile.index, hashes);
     }
     let mut source = MemoNodes::new(&tiles);
-    let edge_root = root_hash(from, &mut source).map_err(|error| invalid(format!("tiles lack the start edge: {error}")))?;
+    let edge_root = root_hash(from, &mut source)
+        .map_err(|error| invalid(format!("tiles lack the start edge: {error}")))?;
     if edge_root != start_root {
         return Err(invalid("the tiles do not match checkpoint.start"));
     }
@@ -335,7 +439,10 @@ pub fn verify_bundle(dir: &Path, log_key: &NoteVerifier) -> Result<BundleReport,
         let index = entries / TILE_WIDTH as u64;
         let hashes = match width {
             0 => Vec::new(),
-            _ => tiles.get(level, index).map(|h| h[..width].to_vec()).ok_or_else(|| invalid(format!("tile {level}/{index} is missing")))?,
+            _ => tiles
+                .get(level, index)
+                .map(|h| h[..width].to_vec())
+                .ok_or_else(|| invalid(format!("tile {level}/{index} is missing")))?,
         };
         partial.push(hashes);
         level += 1;
@@ -343,18 +450,30 @@ pub fn verify_bundle(dir: &Path, log_key: &NoteVerifier) -> Result<BundleReport,
     let state = TreeState::from_partial_tiles(from, partial).map_err(invalid)?;
 
     // 4. Every entry, in order, re-derives the end root.
-    let entries_text = String::from_utf8(read(dir, "entries.jsonl")?).map_err(|_| invalid("entries.jsonl is not UTF-8"))?;
+    let entries_text = String::from_utf8(read(dir, "entries.jsonl")?)
+        .map_err(|_| invalid("entries.jsonl is not UTF-8"))?;
     let mut auditor = Auditor::resume(&log_key.name, state);
     let mut erased: Vec<u64> = Vec::new();
     for (line_number, line) in entries_text.lines().enumerate() {
-        let entry: Value = serde_json::from_str(line).map_err(|error| invalid(format!("entries.jsonl line {}: {error}", line_number + 1)))?;
-        let index = entry["index"].as_u64().ok_or_else(|| invalid(format!("entries.jsonl line {} has no index", line_number + 1)))?;
-        let leaf = entry["leaf"].as_str().ok_or_else(|| invalid(format!("entry {index} has no leaf")))?;
+        let entry: Value = serde_json::from_str(line)
+            .map_err(|error| invalid(format!("entries.jsonl line {}: {error}", line_number + 1)))?;
+        let index = entry["index"].as_u64().ok_or_else(|| {
+            invalid(format!(
+                "entries.jsonl line {} has no index",
+                line_number + 1
+            ))
+        })?;
+        let leaf = entry["leaf"]
+            .as_str()
+            .ok_or_else(|| invalid(format!("entry {index} has no leaf")))?;
         let tile_hash = tiles
             .get(0, index / TILE_WIDTH as u64)
             .and_then(|tile| tile.get((index % TILE_WIDTH as u64) as usize));
         if tile_hash != Some(&leaf_hash(leaf.as_bytes())) {
-            return Err(invalid(format!("entry {index} does not match its hash in tile 0/{}", index / TILE_WIDTH as u64)));
+            return Err(invalid(format!(
+                "entry {index} does not match its hash in tile 0/{}",
+                index / TILE_WIDTH as u64
+            )));
         }
         let salt = entry["salt"].as_str().map(|hex| {
             (0..hex.len() / 2)
@@ -369,34 +488,61 @@ pub fn verify_bundle(dir: &Path, log_key: &NoteVerifier) -> Result<BundleReport,
             }
         };
         auditor
-            .push(index, leaf.as_bytes(), None, payload)
+            .push(
+                index,
+                leaf.as_bytes(),
+                None,
+                crate::verify::PayloadCheck::from_parts(payload),
+            )
             .map_err(|failure| invalid(failure.to_string()))?;
     }
-    let report = auditor.finish(&end).map_err(|failure| invalid(failure.to_string()))?;
+    let report = auditor
+        .finish(&end)
+        .map_err(|failure| invalid(failure.to_string()))?;
 
     // 5. Each erased payload is explained by an erasure event in the log.
     let erasures_text = if listed("erasures.jsonl") {
-        String::from_utf8(read(dir, "erasures.jsonl")?).map_err(|_| invalid("erasures.jsonl is not UTF-8"))?
+        String::from_utf8(read(dir, "erasures.jsonl")?)
+            .map_err(|_| invalid("erasures.jsonl is not UTF-8"))?
     } else {
         String::new()
     };
     let mut explained: HashMap<u64, ()> = HashMap::new();
     for line in erasures_text.lines() {
-        let record: Value = serde_json::from_str(line).map_err(|error| invalid(format!("erasures.jsonl: {error}")))?;
-        let target = record["erased_index"].as_u64().ok_or_else(|| invalid("erasure record without erased_index"))?;
-        let index = record["erasure_index"].as_u64().ok_or_else(|| invalid("erasure record without erasure_index"))?;
-        let leaf = record["erasure_leaf"].as_str().ok_or_else(|| invalid("erasure record without erasure_leaf"))?;
-        let envelope = Envelope::from_leaf(leaf.as_bytes()).map_err(|error| invalid(format!("erasure of {target}: {error}")))?;
-        if (envelope.action != ERASE_ACTION && envelope.action != PURGE_ACTION) || envelope.resource != format!("event/{target}") {
-            return Err(invalid(format!("erasure record for {target} is not an erasure event for that entry")));
+        let record: Value = serde_json::from_str(line)
+            .map_err(|error| invalid(format!("erasures.jsonl: {error}")))?;
+        let target = record["erased_index"]
+            .as_u64()
+            .ok_or_else(|| invalid("erasure record without erased_index"))?;
+        let index = record["erasure_index"]
+            .as_u64()
+            .ok_or_else(|| invalid("erasure record without erasure_index"))?;
+        let leaf = record["erasure_leaf"]
+            .as_str()
+            .ok_or_else(|| invalid("erasure record without erasure_leaf"))?;
+        let envelope = Envelope::from_leaf(leaf.as_bytes())
+            .map_err(|error| invalid(format!("erasure of {target}: {error}")))?;
+        if (envelope.action != ERASE_ACTION && envelope.action != PURGE_ACTION)
+            || envelope.resource != format!("event/{target}")
+        {
+            return Err(invalid(format!(
+                "erasure record for {target} is not an erasure event for that entry"
+            )));
         }
         let proof = hashes_from(&record["inclusion_proof"], "erasure inclusion proof")?;
-        verify_inclusion(index, to, &leaf_hash(leaf.as_bytes()), &proof, &end.root)
-            .map_err(|error| invalid(format!("erasure event {index} is not in checkpoint.end: {error}")))?;
+        verify_inclusion(index, to, &leaf_hash(leaf.as_bytes()), &proof, &end.root).map_err(
+            |error| {
+                invalid(format!(
+                    "erasure event {index} is not in checkpoint.end: {error}"
+                ))
+            },
+        )?;
         explained.insert(target, ());
     }
     if let Some(missing) = erased.iter().find(|index| !explained.contains_key(index)) {
-        return Err(invalid(format!("entry {missing} has no payload and no erasure event explains it")));
+        return Err(invalid(format!(
+            "entry {missing} has no payload and no erasure event explains it"
+        )));
     }
     Ok(BundleReport {
         origin: log_key.name.clone(),

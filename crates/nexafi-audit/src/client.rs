@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
+pub use hyper::Method;
 use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode, header};
+use hyper::{Request, StatusCode, header};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;

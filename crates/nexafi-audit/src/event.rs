@@ -404,6 +404,28 @@ fn check_currency(code: &str) -> Result<&str, FieldError> {
     }
 }
 
+/// Fills a missing `event_id` (a new UUIDv7) and `event_time` (now) in a client-side
+/// event object, and returns the event id.
+pub fn fill_client_defaults(event: &mut Value) -> Option<String> {
+    let object = event.as_object_mut()?;
+    if !object.contains_key("event_id") {
+        object.insert(
+            "event_id".to_owned(),
+            Value::String(Uuid::now_v7().to_string()),
+        );
+    }
+    if !object.contains_key("event_time") {
+        object.insert(
+            "event_time".to_owned(),
+            Value::String(Timestamp::now().to_string()),
+        );
+    }
+    object
+        .get("event_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

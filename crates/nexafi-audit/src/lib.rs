@@ -5,6 +5,7 @@
 //! with the log's public key can check that an event is in the log (inclusion proof),
 //! that the log only grew (consistency proof), and re-derive the whole tree.
 
+pub mod bundle;
 pub mod client;
 pub mod event;
 pub mod ledger;
@@ -14,4 +15,3 @@ pub mod sequencer;
 pub mod service;
 pub mod store;
 pub mod verify;
-pub mod bundle;

@@ -45,6 +45,27 @@ pub struct AuditReport {
     pub payloads_erased: u64,
 }
 
+/// What the auditor can check of an entry's payload.
+#[derive(Clone, Copy, Debug)]
+pub enum PayloadCheck<'a> {
+    /// The payload and salt, to check against the leaf's commitment.
+    Present { salt: &'a [u8], payload: &'a str },
+    /// The payload was erased.
+    Erased,
+    /// The source does not carry payloads (tlog-tiles entry bundles).
+    NotAvailable,
+}
+
+impl<'a> PayloadCheck<'a> {
+    /// Present when both parts are there, else erased.
+    pub fn from_parts(parts: Option<(&'a [u8], &'a str)>) -> Self {
+        match parts {
+            Some((salt, payload)) => PayloadCheck::Present { salt, payload },
+            None => PayloadCheck::Erased,
+        }
+    }
+}
+
 /// Re-derives the tree entry by entry.
 pub struct Auditor {
     origin: String,
@@ -100,7 +121,7 @@ impl Auditor {
         index: u64,
         leaf: &[u8],
         columns: Option<&EventColumns>,
-        payload: Option<(&[u8], &str)>,
+        payload: PayloadCheck<'_>,
     ) -> Result<(), AuditFailure> {
         let expected = self.size();
         if index != expected {
@@ -125,7 +146,7 @@ impl Auditor {
             ));
         }
         match payload {
-            Some((salt, payload)) => {
+            PayloadCheck::Present { salt, payload } => {
                 if to_hex(&payload_commitment(salt, payload)) != envelope.payload_sha256 {
                     return Err(entry(
                         "payload or salt does not match the leaf's commitment".to_owned(),
@@ -133,7 +154,8 @@ impl Auditor {
                 }
                 self.payloads_checked += 1;
             }
-            None => self.payloads_erased += 1,
+            PayloadCheck::Erased => self.payloads_erased += 1,
+            PayloadCheck::NotAvailable => {}
         }
         self.pending.push(leaf_hash(leaf));
         if self.pending.len() >= 4096 {
@@ -244,7 +266,12 @@ pub async fn audit_store<S: AuditStore>(
                 .payload
                 .as_ref()
                 .map(|p| (p.salt.as_slice(), p.payload.as_str()));
-            auditor.push(event.index, &event.leaf, Some(&event.columns), payload)?;
+            auditor.push(
+                event.index,
+                &event.leaf,
+                Some(&event.columns),
+                PayloadCheck::from_parts(payload),
+            )?;
         }
         auditor.flush();
         compare_tiles(store, &mut auditor).await?;

@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         Command::Checks(command) => commands::checks::run(command, color),
         Command::Frameworks(command) => commands::frameworks::run(command, color),
         Command::Completions { shell } => commands::completions::run(shell),
+        #[cfg(feature = "audit")]
+        Command::Audit(command) => commands::audit::run(command),
     };
 
     match result {
