@@ -8,6 +8,7 @@ use crate::event::{Envelope, payload_commitment};
 use crate::ledger::hash::{Hash, leaf_hash, to_hex};
 use crate::ledger::note::{Checkpoint, NoteVerifier};
 use crate::ledger::tiles::{TileUpdate, TreeState};
+use crate::retention::{ERASE_ACTION, PURGE_ACTION};
 use crate::store::{AuditStore, EventColumns, StoredEvent};
 
 /// Entries read from a store per query during an audit.
@@ -82,6 +83,11 @@ pub struct Auditor {
     /// Leaf hashes checked but not yet added to the tree; they are appended in bulk
     /// because each append copies the partial tiles it touched.
     pending: Vec<Hash>,
+    /// Entries whose payload is gone, and entries named by erasure events; with
+    /// `require_erasure_events` every gone payload needs such an event.
+    erased: Vec<u64>,
+    erasure_targets: std::collections::HashSet<u64>,
+    pub require_erasure_events: bool,
 }
 
 impl Auditor {
@@ -97,6 +103,9 @@ impl Auditor {
             derived_tiles: Vec::new(),
             keep_tiles,
             pending: Vec::new(),
+            erased: Vec::new(),
+            erasure_targets: std::collections::HashSet::new(),
+            require_erasure_events: false,
         };
         auditor.check_trusted_point();
         auditor
@@ -154,8 +163,20 @@ impl Auditor {
                 }
                 self.payloads_checked += 1;
             }
-            PayloadCheck::Erased => self.payloads_erased += 1,
+            PayloadCheck::Erased => {
+                self.payloads_erased += 1;
+                self.erased.push(index);
+            }
             PayloadCheck::NotAvailable => {}
+        }
+        let is_erasure = envelope.action == ERASE_ACTION || envelope.action == PURGE_ACTION;
+        if is_erasure
+            && let Some(target) = envelope
+                .resource
+                .strip_prefix("event/")
+                .and_then(|text| text.parse::<u64>().ok())
+        {
+            self.erasure_targets.insert(target);
         }
         self.pending.push(leaf_hash(leaf));
         if self.pending.len() >= 4096 {
@@ -195,6 +216,23 @@ impl Auditor {
         }
     }
 
+    /// The partial tile of each level of the re-derived tree, as (level, index, hashes).
+    pub fn partial_tiles(&mut self) -> Vec<(u8, u64, Vec<Hash>)> {
+        self.flush();
+        let size = self.state.size();
+        self.state
+            .partial_tiles()
+            .iter()
+            .enumerate()
+            .filter(|(_, hashes)| !hashes.is_empty())
+            .map(|(level, hashes)| {
+                let level = level as u8;
+                let index = crate::ledger::tiles::entries_at_level(size, level) / 256;
+                (level, index, hashes.clone())
+            })
+            .collect()
+    }
+
     /// Compares the re-derived tree with the checkpoint; call after the last entry.
     pub fn finish(mut self, checkpoint: &Checkpoint) -> Result<AuditReport, AuditFailure> {
         self.flush();
@@ -207,6 +245,17 @@ impl Auditor {
         if self.state.root() != checkpoint.root {
             return Err(AuditFailure::Root {
                 size: checkpoint.size,
+            });
+        }
+        if self.require_erasure_events
+            && let Some(index) = self
+                .erased
+                .iter()
+                .find(|index| !self.erasure_targets.contains(index))
+        {
+            return Err(AuditFailure::Entry {
+                index: *index,
+                reason: "payload is missing and no erasure event records its removal".to_owned(),
             });
         }
         if let Some((size, _)) = self.trusted {
@@ -253,6 +302,7 @@ pub async fn audit_store<S: AuditStore>(
         }
     };
     let mut auditor = Auditor::new(&log_key.name, trusted, true);
+    auditor.require_erasure_events = true;
     let mut start = 0;
     loop {
         // Read one page past the checkpoint size so extra rows are noticed.
@@ -276,6 +326,25 @@ pub async fn audit_store<S: AuditStore>(
         auditor.flush();
         compare_tiles(store, &mut auditor).await?;
         start = end;
+    }
+    // Partial tiles serve proofs too, so they must match the entries as well.
+    let partials = auditor.partial_tiles();
+    let wanted: Vec<(u8, u64)> = partials
+        .iter()
+        .map(|(level, index, _)| (*level, *index))
+        .collect();
+    let stored = store.tiles(&wanted).await.map_err(read)?;
+    for (level, index, hashes) in &partials {
+        if stored
+            .get(*level, *index)
+            .map(|tile| &tile[..tile.len().min(hashes.len())])
+            != Some(hashes.as_slice())
+        {
+            return Err(AuditFailure::Tile {
+                level: *level,
+                index: *index,
+            });
+        }
     }
     let report = auditor.finish(&checkpoint)?;
     Ok((report, note))
