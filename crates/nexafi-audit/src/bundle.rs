@@ -41,7 +41,7 @@ use crate::verify::Auditor;
 /// Format name written in every manifest.
 pub const FORMAT: &str = "nexafi-audit-bundle/1";
 
-/// Why a bundle could not be written or did not verify.
+/// Failure to write or verify a bundle.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("cannot {action} {path}: {source}")]
@@ -60,7 +60,7 @@ fn invalid(message: impl Into<String>) -> BundleError {
     BundleError::Invalid(message.into())
 }
 
-/// What a verified bundle covers.
+/// Summary of a verified bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleReport {
     pub origin: String,
@@ -71,7 +71,7 @@ pub struct BundleReport {
     pub payloads_erased: u64,
 }
 
-/// The tiles of the tree at `to` that a bundle for `[from, to)` carries.
+/// Lists the tiles of the tree at `to` that a bundle for `[from, to)` carries.
 fn bundle_tiles(from: u64, to: u64) -> Vec<TileId> {
     let mut wanted: BTreeMap<(u8, u64), ()> = BTreeMap::new();
     if to > from {

@@ -14,7 +14,7 @@ use serde_json::Value;
 /// Time allowed for one request, connection included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Why a request to the audit service failed.
+/// Failure of a request to the audit service.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("invalid service URL `{0}`: expected http://HOST:PORT")]
@@ -44,8 +44,8 @@ pub struct AuditClient {
 impl AuditClient {
     /// Creates a client for `base` (for example `http://127.0.0.1:8080`).
     ///
-    /// NOTE: only plain HTTP is supported by the client for now; put a TLS-terminating
-    /// proxy in front of a remote service or use it on the same host.
+    /// NOTE: the client speaks plain HTTP only. For a remote service, put a
+    /// TLS-terminating proxy in front of it, or run the client on the same host.
     pub fn new(base: &str, token: Option<String>) -> Result<AuditClient, ClientError> {
         let base = base.trim_end_matches('/').to_owned();
         if !base.starts_with("http://") || base.len() <= "http://".len() {
@@ -106,8 +106,8 @@ impl AuditClient {
             .map_err(|_| ClientError::Timeout { url: url.clone() })?
     }
 
-    /// Sends a request and decodes a JSON answer; a non-2xx status is an error carrying
-    /// the service's message.
+    /// Sends a request and decodes the JSON response. A non-2xx status is an error that
+    /// carries the service's message.
     pub async fn json(
         &self,
         method: Method,

@@ -15,14 +15,14 @@ use crate::ledger::hash::{Hash, to_hex};
 
 /// Version of the leaf encoding, stored in every leaf as `v`.
 pub const LEAF_VERSION: u64 = 1;
-/// Longest tenant, actor, action or resource, in bytes.
+/// Maximum length of tenant, actor, action and resource, in bytes.
 pub const MAX_TEXT_BYTES: usize = 256;
 /// Default limit on a payload's canonical JSON, in bytes.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Bytes of random salt per payload commitment.
 pub const SALT_BYTES: usize = 16;
 
-/// What happened to the attempted action.
+/// Result of the attempted action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -253,7 +253,8 @@ pub struct Envelope {
 impl Envelope {
     /// Encodes the envelope as RFC 8785 canonical JSON.
     pub fn to_canonical(&self) -> Vec<u8> {
-        // Serializing plain strings and integers cannot fail.
+        // serde_json fails only on non-string map keys or failing Serialize impls, and
+        // the envelope holds plain strings and integers.
         serde_json_canonicalizer::to_vec(self).unwrap_or_default()
     }
 

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the audit service, in the OpenMetrics text format.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -19,7 +19,6 @@ pub struct Metrics {
     tree_size: Gauge,
     checkpoint_age_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     last_checkpoint_ms: AtomicI64,
-    requests: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -79,7 +78,6 @@ impl Metrics {
             tree_size,
             checkpoint_age_seconds,
             last_checkpoint_ms: AtomicI64::new(0),
-            requests: AtomicU64::new(0),
         }
     }
 
@@ -88,10 +86,6 @@ impl Metrics {
         self.tree_size.set(size as i64);
         self.last_checkpoint_ms
             .store(jiff::Timestamp::now().as_millisecond(), Ordering::Relaxed);
-    }
-
-    pub fn count_request(&self) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Encodes every metric as OpenMetrics text.

@@ -1,10 +1,10 @@
 //! The sequencer: one task that owns the tree and group-commits appends.
 //!
 //! Producers put a request (one or more events) on a bounded queue. The sequencer takes
-//! whatever is queued, up to a batch limit, writes all rows, new tiles and a signed
-//! checkpoint in one transaction, and only after the commit acknowledges each event with
-//! its index and an inclusion proof against that checkpoint. One fsync then covers the
-//! whole batch. A full queue is reported at once, so the API can answer 429.
+//! whatever is queued, up to a batch limit, and writes all rows, new tiles and a signed
+//! checkpoint in one transaction. Only after the commit does it acknowledge each event
+//! with its index and an inclusion proof against that checkpoint, so one fsync covers
+//! the whole batch. A full queue is reported at once, so the API can return 429.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,9 +25,9 @@ use crate::store::{AuditStore, CommitBatch, StoreError, StoredCheckpoint, Stored
 /// Sequencer limits.
 #[derive(Clone, Debug)]
 pub struct SequencerConfig {
-    /// Most requests waiting in the queue; one more gets [`AppendError::QueueFull`].
+    /// Maximum requests waiting in the queue; one more gets [`AppendError::QueueFull`].
     pub queue_capacity: usize,
-    /// Most events committed in one transaction.
+    /// Maximum events committed in one transaction.
     pub max_batch_events: usize,
 }
 
@@ -54,7 +54,7 @@ pub struct Ack {
     pub duplicate: bool,
 }
 
-/// Why an append was not acknowledged.
+/// Reason an append was not acknowledged.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppendError {
     #[error("event {event_id} was already appended with different content")]
@@ -174,7 +174,7 @@ struct Sequencer<S> {
     checkpoint: Option<StoredCheckpoint>,
 }
 
-/// Where an acknowledged event sits once the batch is committed.
+/// Position of an acknowledged event once the batch is committed.
 enum Slot {
     New(u64),
     Existing(Box<StoredEvent>),

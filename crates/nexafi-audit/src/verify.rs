@@ -37,7 +37,7 @@ pub enum AuditFailure {
     Read(String),
 }
 
-/// What a passing audit covered.
+/// Summary of a passing audit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditReport {
     pub size: u64,
@@ -46,7 +46,7 @@ pub struct AuditReport {
     pub payloads_erased: u64,
 }
 
-/// What the auditor can check of an entry's payload.
+/// Payload check the auditor can make for one entry.
 #[derive(Clone, Copy, Debug)]
 pub enum PayloadCheck<'a> {
     /// The payload and salt, to check against the leaf's commitment.
@@ -216,7 +216,8 @@ impl Auditor {
         }
     }
 
-    /// The partial tile of each level of the re-derived tree, as (level, index, hashes).
+    /// Returns the partial tile of each level of the re-derived tree, as (level, index,
+    /// hashes).
     pub fn partial_tiles(&mut self) -> Vec<(u8, u64, Vec<Hash>)> {
         self.flush();
         let size = self.state.size();

@@ -13,14 +13,14 @@ use super::hash::Hash;
 
 /// Signature type byte of Ed25519 note signatures.
 pub const ED25519_TYPE: u8 = 0x01;
-/// Most signature lines a note may carry; the spec requires accepting at least 16.
+/// Maximum signature lines in a note; the spec requires accepting at least 16.
 pub const MAX_SIGNATURES: usize = 64;
 /// Largest note this parser accepts, in bytes.
 pub const MAX_NOTE_BYTES: usize = 64 * 1024;
 
 const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
-/// Why a note, key or checkpoint was rejected.
+/// Reason a note, key or checkpoint was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
     #[error("note is larger than {MAX_NOTE_BYTES} bytes")]

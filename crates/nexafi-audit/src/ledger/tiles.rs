@@ -1,8 +1,8 @@
 //! The C2SP tlog-tiles layout: the tree stored as tiles of 256 consecutive hashes.
 //!
-//! A tile at level `L` holds hashes of perfect subtrees of 256^L leaves; entry `e` of
-//! level `L` is the perfect subtree at tree level `8 * L` with index `e`. Full tiles hold
-//! 256 hashes and never change. The rightmost tile of each level is partial (1 to 255
+//! A tile at level `L` contains hashes of perfect subtrees of 256^L leaves: entry `e` of
+//! level `L` is the perfect subtree at tree level `8 * L` with index `e`. Full tiles
+//! contain 256 hashes and never change. The rightmost tile of each level is partial (1 to 255
 //! hashes) and grows with the tree, so one stored copy of it serves every older size as a
 //! prefix.
 
@@ -235,7 +235,7 @@ pub struct TreeState {
 
 impl TreeState {
     /// Rebuilds the state from the partial tiles of a tree of `size` leaves, where
-    /// `partial[L]` holds floor(size / 256^L) mod 256 hashes.
+    /// `partial[L]` contains floor(size / 256^L) mod 256 hashes.
     pub fn from_partial_tiles(size: u64, partial: Vec<Vec<Hash>>) -> Result<Self, String> {
         let mut state = TreeState { size, partial };
         let mut level: u8 = 0;
@@ -260,7 +260,7 @@ impl TreeState {
         self.size
     }
 
-    /// The partial tile of each level, level 0 first.
+    /// Returns the partial tile of each level, level 0 first.
     pub fn partial_tiles(&self) -> &[Vec<Hash>] {
         &self.partial
     }
@@ -462,7 +462,7 @@ fn perfect_root(hashes: &[Hash]) -> Hash {
     level[0]
 }
 
-/// The tiles (level, index, minimum width) that hold the given perfect subtrees.
+/// Lists the tiles (level, index, minimum width) that contain the given perfect subtrees.
 pub fn tiles_for_nodes(nodes: &[NodeId]) -> Vec<(u8, u64, usize)> {
     let mut needed: HashMap<(u8, u64), usize> = HashMap::new();
     for node in nodes {

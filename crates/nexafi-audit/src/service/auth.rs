@@ -12,7 +12,7 @@ use tokio::sync::RwLock;
 use crate::ledger::hash::Hash;
 use crate::store::{AuditStore, StoredToken};
 
-/// What a token may do. `admin` includes every other scope.
+/// Permission a token grants. `admin` includes every other scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// Append events.
@@ -59,7 +59,7 @@ pub fn hash_token(token: &str) -> Hash {
 /// How long a looked-up token is trusted without asking the store again.
 const CACHE_TTL: Duration = Duration::from_secs(30);
 
-/// Resolves tokens through the store, caching answers for [`CACHE_TTL`].
+/// Resolves tokens through the store and caches each result for [`CACHE_TTL`].
 #[derive(Default)]
 pub struct TokenCache {
     entries: RwLock<HashMap<Hash, (Instant, Option<StoredToken>)>>,

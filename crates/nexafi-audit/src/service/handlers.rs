@@ -526,7 +526,7 @@ pub(super) async fn release_hold<S: AuditStore>(
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct PurgeRequest {
-    /// Most payloads to erase in this call.
+    /// Maximum payloads to erase in this call.
     limit: Option<u32>,
 }
 

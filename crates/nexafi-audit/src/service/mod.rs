@@ -60,9 +60,9 @@ pub struct ServiceConfig {
     pub max_body_bytes: usize,
     /// Largest payload of one event as canonical JSON, in bytes.
     pub max_payload_bytes: usize,
-    /// Most events in one batch request.
+    /// Maximum events in one batch request.
     pub max_batch_events: usize,
-    /// Most rows one query returns.
+    /// Maximum rows one query returns.
     pub max_query_rows: u32,
     pub retention: RetentionPolicy,
 }

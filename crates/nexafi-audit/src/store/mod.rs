@@ -1,10 +1,10 @@
 //! Storage of events, tiles and checkpoints behind one trait, with SQLite (embedded
 //! default) and PostgreSQL (production) implementations.
 //!
-//! Events, full tiles and checkpoints are append-only: database triggers reject UPDATE,
-//! DELETE and TRUNCATE on them. Payloads live in their own table so they can be erased;
-//! the partial tile of each level is one row per level, rewritten as the tree grows,
-//! because it is derived data that `verify` recomputes from the events.
+//! Events, full tiles and checkpoints are append-only: database triggers reject UPDATE
+//! and DELETE on them, and TRUNCATE on PostgreSQL. Payloads live in their own table so
+//! they can be erased. The partial tile of each level is one row, rewritten as the tree
+//! grows, because it is derived data that `verify` recomputes from the events.
 
 use std::future::Future;
 
@@ -139,7 +139,7 @@ pub struct StoredToken {
 pub struct LegalHold {
     pub id: i64,
     pub tenant: String,
-    /// Holds events whose resource starts with this prefix (empty holds the tenant).
+    /// Resource prefix of the held events; an empty prefix covers the whole tenant.
     pub resource_prefix: String,
     pub reason: String,
 }
@@ -184,7 +184,7 @@ pub trait AuditStore: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = StoreResult<Option<StoredCheckpoint>>> + Send;
 
-    /// The stored checkpoint of exactly this size, if one was signed.
+    /// Reads the stored checkpoint of exactly this size, if one was signed.
     fn checkpoint_at(
         &self,
         size: u64,

@@ -22,7 +22,7 @@ use super::{
 use crate::ledger::hash::Hash;
 use crate::ledger::tiles::{TileSet, TreeState, decode_tile, encode_tile};
 
-/// Connections to read from; reads never wait behind the writer's transaction.
+/// Number of read connections, so reads do not wait behind the writer's transaction.
 const READERS: usize = 2;
 
 /// A PostgreSQL schema holding one log.

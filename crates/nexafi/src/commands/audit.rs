@@ -1,7 +1,7 @@
 //! `nexafi audit`: the tamper-evident audit trail's service, client and offline verifier.
 //!
 //! Exit status: 0 on success, 1 when a verification fails (the log, a proof or a bundle
-//! is not what its signatures say), 2 on a usage or tool error.
+//! does not match its signatures), 2 on a usage or tool error.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -102,7 +102,7 @@ pub struct DbArgs {
         default_value = "sqlite:nexafi-audit.db"
     )]
     pub db: String,
-    /// PostgreSQL schema that holds the log.
+    /// PostgreSQL schema that contains the log.
     #[arg(long, default_value = "nexafi_audit")]
     pub schema: String,
 }
@@ -126,10 +126,10 @@ pub struct ServeArgs {
     /// Largest event payload as canonical JSON, in bytes.
     #[arg(long, default_value_t = 64 * 1024)]
     max_payload_bytes: usize,
-    /// Append requests that may wait; beyond it the API answers 429.
+    /// Maximum append requests waiting in the queue; beyond it the API returns 429.
     #[arg(long, default_value_t = 8192)]
     queue_capacity: usize,
-    /// Most events per committed batch.
+    /// Maximum events per committed batch.
     #[arg(long, default_value_t = 4096)]
     max_batch_events: usize,
     /// Payload retention for actions starting with PREFIX, as PREFIX=DAYS; repeatable.
@@ -152,7 +152,7 @@ pub struct RemoteArgs {
     /// Bearer token (prefer the environment variable, so it stays out of shell history).
     #[arg(long, env = "NEXAFI_AUDIT_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// The log's verifier key or a file holding it; when given, proofs in answers are
+    /// The log's verifier key or a file holding it; when given, proofs in responses are
     /// checked.
     #[arg(long)]
     log_key: Option<String>,
@@ -619,7 +619,7 @@ fn hyper_method_post() -> nexafi_audit::client::Method {
     nexafi_audit::client::Method::POST
 }
 
-/// The trusted state file: `<size> <hex root>`.
+/// Reads the trusted state file, `<size> <hex root>`.
 fn read_trusted(path: &Path) -> Result<Option<(u64, Hash)>, Error> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
