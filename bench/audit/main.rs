@@ -19,11 +19,11 @@ use nexafi_audit::metrics::Metrics;
 use nexafi_audit::sequencer::{SequencerConfig, build_proofs, start};
 use nexafi_audit::store::postgres::PostgresStore;
 use nexafi_audit::store::{AuditStore, EventColumns};
-use nexafi_audit::verify::{Auditor, PayloadCheck, audit_store};
+use nexafi_audit::verify::{Auditor, PageEntry, PayloadCheck, audit_store};
 use serde_json::json;
+use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
-use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 const POSTGRES: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
@@ -50,11 +50,15 @@ fn options() -> Options {
     while i < args.len() {
         let value = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
-            "--producers" => options.producers = value.split(',').filter_map(|v| v.parse().ok()).collect(),
+            "--producers" => {
+                options.producers = value.split(',').filter_map(|v| v.parse().ok()).collect()
+            }
             "--seconds" => options.seconds = value.parse().unwrap_or(options.seconds),
             "--proof-size" => options.proof_size = value.parse().unwrap_or(options.proof_size),
             "--proofs" => options.proofs = value.parse().unwrap_or(options.proofs),
-            "--audit-leaves" => options.audit_leaves = value.parse().unwrap_or(options.audit_leaves),
+            "--audit-leaves" => {
+                options.audit_leaves = value.parse().unwrap_or(options.audit_leaves)
+            }
             "--bench" => {
                 i += 1;
                 continue;
@@ -102,21 +106,39 @@ fn schema_name(part: &str) -> String {
 }
 
 async fn drop_schema(store: &PostgresStore) {
-    if let Err(error) = store.execute_raw(&format!("DROP SCHEMA {} CASCADE", store.schema())).await {
+    if let Err(error) = store
+        .execute_raw(&format!("DROP SCHEMA {} CASCADE", store.schema()))
+        .await
+    {
         eprintln!("dropping schema {} failed: {error}", store.schema());
     }
 }
 
 /// Closed loop: each producer appends one event, waits for its ack, repeats.
-async fn sequencer_run(producers: usize, seconds: u64) -> (f64, f64, f64, f64, PostgresStore, Arc<NoteSigner>) {
+async fn sequencer_run(
+    producers: usize,
+    seconds: u64,
+) -> (f64, f64, f64, f64, PostgresStore, Arc<NoteSigner>) {
     let schema = schema_name(&format!("seq{producers}"));
-    let store = Arc::new(PostgresStore::connect(POSTGRES, &schema).await.unwrap_or_else(|e| panic!("PostgreSQL: {e}")));
+    let store = Arc::new(
+        PostgresStore::connect(POSTGRES, &schema)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL: {e}")),
+    );
     let signer = Arc::new(NoteSigner::generate(ORIGIN).unwrap_or_else(|e| panic!("{e}")));
     let metrics = Arc::new(Metrics::new());
-    let config = SequencerConfig { queue_capacity: producers * 2, max_batch_events: 4096 };
-    let (handle, task) = start(Arc::clone(&store), Arc::clone(&signer), config, Arc::clone(&metrics))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let config = SequencerConfig {
+        queue_capacity: producers * 2,
+        max_batch_events: 4096,
+    };
+    let (handle, task) = start(
+        Arc::clone(&store),
+        Arc::clone(&signer),
+        config,
+        Arc::clone(&metrics),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for producer in 0..producers {
@@ -147,7 +169,14 @@ async fn sequencer_run(producers: usize, seconds: u64) -> (f64, f64, f64, f64, P
     let batches = metrics.render();
     let average_batch = average_batch_size(&batches);
     let store = Arc::try_unwrap(store).unwrap_or_else(|_| panic!("store still shared"));
-    (rate, percentile(&latencies, 0.5), percentile(&latencies, 0.99), average_batch, store, signer)
+    (
+        rate,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        average_batch,
+        store,
+        signer,
+    )
 }
 
 fn average_batch_size(metrics: &str) -> f64 {
@@ -160,7 +189,11 @@ fn average_batch_size(metrics: &str) -> f64 {
             .unwrap_or(0.0)
     };
     let count = value("nexafi_audit_batch_size_count");
-    if count == 0.0 { 0.0 } else { value("nexafi_audit_batch_size_sum") / count }
+    if count == 0.0 {
+        0.0
+    } else {
+        value("nexafi_audit_batch_size_sum") / count
+    }
 }
 
 /// The same rows (sealed events and payloads) loaded with binary COPY, `batch` rows per
@@ -168,41 +201,88 @@ fn average_batch_size(metrics: &str) -> f64 {
 /// tiles or checkpoints.
 async fn raw_copy(batch: usize, seconds: u64) -> f64 {
     let schema = schema_name("copy");
-    let store = PostgresStore::connect(POSTGRES, &schema).await.unwrap_or_else(|e| panic!("{e}"));
-    let (mut client, connection) = tokio_postgres::connect(POSTGRES, NoTls).await.unwrap_or_else(|e| panic!("{e}"));
+    let store = PostgresStore::connect(POSTGRES, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut client, connection) = tokio_postgres::connect(POSTGRES, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     tokio::spawn(connection);
-    client.batch_execute(&format!("SET search_path TO {schema}")).await.unwrap_or_else(|e| panic!("{e}"));
+    client
+        .batch_execute(&format!("SET search_path TO {schema}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut rows: u64 = 0;
     let salt = [7u8; 16];
     let recorded = jiff::Timestamp::now();
     while Instant::now() < deadline {
-        let sealed: Vec<SealedEvent> = (0..batch).map(|i| event(i, rows + i as u64).seal(ORIGIN, recorded, salt)).collect();
+        let sealed: Vec<SealedEvent> = (0..batch)
+            .map(|i| event(i, rows + i as u64).seal(ORIGIN, recorded, salt))
+            .collect();
         let transaction = client.transaction().await.unwrap_or_else(|e| panic!("{e}"));
         let sink = transaction
             .copy_in("COPY events (idx, event_id, tenant, event_time_us, recorded_time_us, actor, action, resource, outcome, amount, currency, leaf) FROM STDIN BINARY")
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::UUID, Type::TEXT, Type::INT8, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::BYTEA]);
+        let writer = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::INT8,
+                Type::UUID,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::BYTEA,
+            ],
+        );
         pin_mut!(writer);
         for (offset, event) in sealed.iter().enumerate() {
             let index = (rows + offset as u64) as i64;
-            let Some(c) = EventColumns::from_envelope(&event.envelope) else { continue };
+            let Some(c) = EventColumns::from_envelope(&event.envelope) else {
+                continue;
+            };
             writer
                 .as_mut()
-                .write(&[&index, &c.event_id, &c.tenant, &c.event_time_us, &c.recorded_time_us, &c.actor, &c.action, &c.resource, &c.outcome, &c.amount, &c.currency, &event.leaf])
+                .write(&[
+                    &index,
+                    &c.event_id,
+                    &c.tenant,
+                    &c.event_time_us,
+                    &c.recorded_time_us,
+                    &c.actor,
+                    &c.action,
+                    &c.resource,
+                    &c.outcome,
+                    &c.amount,
+                    &c.currency,
+                    &event.leaf,
+                ])
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         writer.finish().await.unwrap_or_else(|e| panic!("{e}"));
-        let sink = transaction.copy_in("COPY payloads (idx, salt, payload) FROM STDIN BINARY").await.unwrap_or_else(|e| panic!("{e}"));
+        let sink = transaction
+            .copy_in("COPY payloads (idx, salt, payload) FROM STDIN BINARY")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA, Type::TEXT]);
         pin_mut!(writer);
         for (offset, event) in sealed.iter().enumerate() {
             let index = (rows + offset as u64) as i64;
             let salt: &[u8] = &event.salt;
-            writer.as_mut().write(&[&index, &salt, &event.payload]).await.unwrap_or_else(|e| panic!("{e}"));
+            writer
+                .as_mut()
+                .write(&[&index, &salt, &event.payload])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         writer.finish().await.unwrap_or_else(|e| panic!("{e}"));
         transaction.commit().await.unwrap_or_else(|e| panic!("{e}"));
@@ -217,10 +297,17 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
 /// from them, each with its own tile query, as the API does.
 async fn proofs_at(size: u64, count: usize) -> (f64, f64, f64, f64) {
     let schema = schema_name("proof");
-    let store = PostgresStore::connect(POSTGRES, &schema).await.unwrap_or_else(|e| panic!("{e}"));
-    let (client, connection) = tokio_postgres::connect(POSTGRES, NoTls).await.unwrap_or_else(|e| panic!("{e}"));
+    let store = PostgresStore::connect(POSTGRES, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (client, connection) = tokio_postgres::connect(POSTGRES, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     tokio::spawn(connection);
-    client.batch_execute(&format!("SET search_path TO {schema}")).await.unwrap_or_else(|e| panic!("{e}"));
+    client
+        .batch_execute(&format!("SET search_path TO {schema}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 
     let load_started = Instant::now();
     let mut state = TreeState::default();
@@ -271,7 +358,9 @@ async fn proofs_at(size: u64, count: usize) -> (f64, f64, f64, f64) {
         seed ^= seed << 17;
         let index = seed % size;
         let started = Instant::now();
-        let proofs = build_proofs(&store, TileSet::default(), &[index], size).await.unwrap_or_else(|e| panic!("{e}"));
+        let proofs = build_proofs(&store, TileSet::default(), &[index], size)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         latencies.push(started.elapsed());
         let proof = &proofs[&index];
         if verify_inclusion(index, size, &leaf_hash(&index.to_be_bytes()), proof, &root).is_err() {
@@ -280,35 +369,66 @@ async fn proofs_at(size: u64, count: usize) -> (f64, f64, f64, f64) {
     }
     latencies.sort_unstable();
     drop_schema(&store).await;
-    (percentile(&latencies, 0.5), percentile(&latencies, 0.99), load_seconds, size as f64 / load_seconds)
+    (
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        load_seconds,
+        size as f64 / load_seconds,
+    )
 }
 
-/// Re-derives a tree from canonical leaves in memory (the CPU side of a full audit).
-fn audit_cpu(leaves: u64) -> f64 {
+/// Full audit in memory: every leaf decoded and checked (canonical form, origin, payload
+/// commitment) on all cores, then the tree re-derived. Also times the re-derivation
+/// alone (leaf hashing and tree building from the raw leaf bytes).
+fn audit_cpu(leaves: u64) -> (f64, f64) {
     let recorded = jiff::Timestamp::now();
     let sealed: Vec<SealedEvent> = (0..leaves).map(|i| event((i % 64) as usize, i).seal(ORIGIN, recorded, [1u8; 16])).collect();
+
     let started = Instant::now();
     let mut auditor = Auditor::new(ORIGIN, None, false);
-    for (index, event) in sealed.iter().enumerate() {
-        let check = PayloadCheck::Present { salt: &event.salt, payload: &event.payload };
-        if let Err(failure) = auditor.push(index as u64, &event.leaf, None, check) {
+    for (page_number, page) in sealed.chunks(10_000).enumerate() {
+        let entries: Vec<PageEntry<'_>> = page
+            .iter()
+            .enumerate()
+            .map(|(offset, event)| PageEntry {
+                index: (page_number * 10_000 + offset) as u64,
+                leaf: &event.leaf,
+                columns: None,
+                payload: PayloadCheck::Present { salt: &event.salt, payload: &event.payload },
+            })
+            .collect();
+        if let Err(failure) = auditor.push_page(&entries) {
             panic!("{failure}");
         }
     }
-    let size = auditor.size();
     let _ = auditor.partial_tiles();
-    let elapsed = started.elapsed().as_secs_f64();
-    size as f64 / elapsed
+    let checked_rate = leaves as f64 / started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut state = TreeState::default();
+    for page in sealed.chunks(10_000) {
+        let hashes: Vec<Hash> = page.iter().map(|event| leaf_hash(&event.leaf)).collect();
+        state.append(&hashes);
+    }
+    let _ = state.root();
+    let rederive_rate = leaves as f64 / started.elapsed().as_secs_f64();
+    (checked_rate, rederive_rate)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let options = options();
-    println!("audit benchmark: {} s per append run, producers {:?}", options.seconds, options.producers);
+    println!(
+        "audit benchmark: {} s per append run, producers {:?}",
+        options.seconds, options.producers
+    );
     let mut last: Option<(PostgresStore, Arc<NoteSigner>, f64)> = None;
     for producers in &options.producers {
-        let (rate, p50, p99, batch, store, signer) = sequencer_run(*producers, options.seconds).await;
-        println!("sequencer  producers={producers:5}  events/s={rate:9.0}  p50_ms={p50:6.1}  p99_ms={p99:6.1}  avg_batch={batch:6.0}");
+        let (rate, p50, p99, batch, store, signer) =
+            sequencer_run(*producers, options.seconds).await;
+        println!(
+            "sequencer  producers={producers:5}  events/s={rate:9.0}  p50_ms={p50:6.1}  p99_ms={p99:6.1}  avg_batch={batch:6.0}"
+        );
         if let Some((old, _, _)) = last.take() {
             drop_schema(&old).await;
         }
@@ -322,17 +442,25 @@ async fn main() {
         match audit_store(&store, &signer.verifier(), None).await {
             Ok((report, _)) => {
                 let seconds = started.elapsed().as_secs_f64();
-                println!("full audit from PostgreSQL  leaves={}  leaves/s={:9.0}", report.size, report.size as f64 / seconds);
+                println!(
+                    "full audit from PostgreSQL  leaves={}  leaves/s={:9.0}",
+                    report.size,
+                    report.size as f64 / seconds
+                );
             }
             Err(failure) => println!("full audit from PostgreSQL FAILED: {failure}"),
         }
         if let Some(stored) = store.latest_checkpoint().await.ok().flatten() {
-            let _ = Checkpoint::open(&stored.note, &signer.verifier()).map(|c| println!("log size after the runs: {}", c.size));
+            let _ = Checkpoint::open(&stored.note, &signer.verifier())
+                .map(|c| println!("log size after the runs: {}", c.size));
         }
         drop_schema(&store).await;
     }
-    let rate = audit_cpu(options.audit_leaves);
-    println!("full audit in memory  leaves={}  leaves/s={rate:9.0}", options.audit_leaves);
+    let (checked, rederived) = audit_cpu(options.audit_leaves);
+    println!(
+        "full audit in memory  leaves={}  checked leaves/s={checked:9.0}  re-derivation only leaves/s={rederived:9.0}",
+        options.audit_leaves
+    );
     let (p50, p99, load, load_rate) = proofs_at(options.proof_size, options.proofs).await;
     println!(
         "inclusion proof from PostgreSQL tiles  size={}  proofs={}  p50_ms={p50:.3}  p99_ms={p99:.3}  (tiles loaded in {load:.1} s, {load_rate:.0} leaves/s)",

@@ -67,6 +67,80 @@ impl<'a> PayloadCheck<'a> {
     }
 }
 
+/// One entry of a page given to [`Auditor::push_page`].
+#[derive(Clone, Copy, Debug)]
+pub struct PageEntry<'a> {
+    pub index: u64,
+    pub leaf: &'a [u8],
+    pub columns: Option<&'a EventColumns>,
+    pub payload: PayloadCheck<'a>,
+}
+
+enum PayloadOutcome {
+    Checked,
+    Erased,
+    Unchecked,
+}
+
+/// The result of checking one entry on its own, before its place in the log is checked.
+struct CheckedEntry {
+    leaf_hash: Hash,
+    payload: PayloadOutcome,
+    erasure_target: Option<u64>,
+}
+
+/// Checks one entry: canonical leaf of this log, query columns equal to the leaf, and
+/// the payload against its commitment.
+fn check_entry(
+    origin: &str,
+    index: u64,
+    leaf: &[u8],
+    columns: Option<&EventColumns>,
+    payload: PayloadCheck<'_>,
+) -> Result<CheckedEntry, AuditFailure> {
+    let entry = |reason: String| AuditFailure::Entry { index, reason };
+    let envelope = Envelope::from_leaf(leaf).map_err(entry)?;
+    if envelope.origin != origin {
+        return Err(entry(format!(
+            "leaf belongs to log `{}`, not `{origin}`",
+            envelope.origin
+        )));
+    }
+    if let Some(columns) = columns
+        && EventColumns::from_envelope(&envelope).as_ref() != Some(columns)
+    {
+        return Err(entry(
+            "query columns differ from the leaf (a stored column was changed)".to_owned(),
+        ));
+    }
+    let payload = match payload {
+        PayloadCheck::Present { salt, payload } => {
+            if to_hex(&payload_commitment(salt, payload)) != envelope.payload_sha256 {
+                return Err(entry(
+                    "payload or salt does not match the leaf's commitment".to_owned(),
+                ));
+            }
+            PayloadOutcome::Checked
+        }
+        PayloadCheck::Erased => PayloadOutcome::Erased,
+        PayloadCheck::NotAvailable => PayloadOutcome::Unchecked,
+    };
+    let is_erasure = envelope.action == ERASE_ACTION || envelope.action == PURGE_ACTION;
+    let erasure_target = if is_erasure {
+        envelope
+            .resource
+            .strip_prefix("event/")
+            .and_then(|text| text.parse::<u64>().ok())
+    } else {
+        None
+    };
+    Ok(CheckedEntry {
+        leaf_hash: leaf_hash(leaf),
+        payload,
+        erasure_target,
+    })
+}
+
 /// Re-derives the tree entry by entry.
 pub struct Auditor {
     origin: String,
@@ -132,6 +206,48 @@ impl Auditor {
         columns: Option<&EventColumns>,
         payload: PayloadCheck<'_>,
     ) -> Result<(), AuditFailure> {
+        let checked = check_entry(&self.origin, index, leaf, columns, payload)?;
+        self.accept(index, checked)
+    }
+
+    /// Checks a page of entries, decoding them on all cores, then adds them in order.
+    /// The result is the same as calling [`Auditor::push`] for each entry.
+    pub fn push_page(&mut self, entries: &[PageEntry<'_>]) -> Result<(), AuditFailure> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = entries.len().div_ceil(threads).max(1);
+        let origin = self.origin.as_str();
+        let results: Vec<Result<Vec<CheckedEntry>, AuditFailure>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|e| check_entry(origin, e.index, e.leaf, e.columns, e.payload))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker.join().unwrap_or_else(|_| {
+                        Err(AuditFailure::Read("an audit worker thread panicked".to_owned()))
+                    })
+                })
+                .collect()
+        });
+        let mut position = 0;
+        for result in results {
+            for checked in result? {
+                self.accept(entries[position].index, checked)?;
+                position += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records one checked entry after the continuity check.
+    fn accept(&mut self, index: u64, checked: CheckedEntry) -> Result<(), AuditFailure> {
         let expected = self.size();
         if index != expected {
             return Err(AuditFailure::Gap {
@@ -139,46 +255,18 @@ impl Auditor {
                 found: index,
             });
         }
-        let entry = |reason: String| AuditFailure::Entry { index, reason };
-        let envelope = Envelope::from_leaf(leaf).map_err(entry)?;
-        if envelope.origin != self.origin {
-            return Err(entry(format!(
-                "leaf belongs to log `{}`, not `{}`",
-                envelope.origin, self.origin
-            )));
-        }
-        if let Some(columns) = columns
-            && EventColumns::from_envelope(&envelope).as_ref() != Some(columns)
-        {
-            return Err(entry(
-                "query columns differ from the leaf (a stored column was changed)".to_owned(),
-            ));
-        }
-        match payload {
-            PayloadCheck::Present { salt, payload } => {
-                if to_hex(&payload_commitment(salt, payload)) != envelope.payload_sha256 {
-                    return Err(entry(
-                        "payload or salt does not match the leaf's commitment".to_owned(),
-                    ));
-                }
-                self.payloads_checked += 1;
-            }
-            PayloadCheck::Erased => {
+        match checked.payload {
+            PayloadOutcome::Checked => self.payloads_checked += 1,
+            PayloadOutcome::Erased => {
                 self.payloads_erased += 1;
                 self.erased.push(index);
             }
-            PayloadCheck::NotAvailable => {}
+            PayloadOutcome::Unchecked => {}
         }
-        let is_erasure = envelope.action == ERASE_ACTION || envelope.action == PURGE_ACTION;
-        if is_erasure
-            && let Some(target) = envelope
-                .resource
-                .strip_prefix("event/")
-                .and_then(|text| text.parse::<u64>().ok())
-        {
+        if let Some(target) = checked.erasure_target {
             self.erasure_targets.insert(target);
         }
-        self.pending.push(leaf_hash(leaf));
+        self.pending.push(checked.leaf_hash);
         if self.pending.len() >= 4096 {
             self.flush();
         }
@@ -306,24 +394,27 @@ pub async fn audit_store<S: AuditStore>(
     auditor.require_erasure_events = true;
     let mut start = 0;
     loop {
-        // Read one page past the checkpoint size so extra rows are noticed.
+        // Read until no rows are left, so rows past the checkpoint size are noticed.
         let end = start + PAGE;
         let page: Vec<StoredEvent> = store.entries(start, end).await.map_err(read)?;
         if page.is_empty() {
             break;
         }
-        for event in &page {
-            let payload = event
-                .payload
-                .as_ref()
-                .map(|p| (p.salt.as_slice(), p.payload.as_str()));
-            auditor.push(
-                event.index,
-                &event.leaf,
-                Some(&event.columns),
-                PayloadCheck::from_parts(payload),
-            )?;
-        }
+        let entries: Vec<PageEntry<'_>> = page
+            .iter()
+            .map(|event| PageEntry {
+                index: event.index,
+                leaf: &event.leaf,
+                columns: Some(&event.columns),
+                payload: PayloadCheck::from_parts(
+                    event
+                        .payload
+                        .as_ref()
+                        .map(|p| (p.salt.as_slice(), p.payload.as_str())),
+                ),
+            })
+            .collect();
+        auditor.push_page(&entries)?;
         auditor.flush();
         compare_tiles(store, &mut auditor).await?;
         start = end;
