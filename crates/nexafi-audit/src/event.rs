@@ -230,32 +230,37 @@ impl NewEvent {
 }
 
 /// The fields a leaf commits to; its canonical JSON is the leaf.
+///
+/// Fields are declared in the sorted order RFC 8785 requires, and all values are
+/// strings without control characters or the integer `v`. For such values serde_json's
+/// output is exactly the canonical form, which a test checks against a JCS
+/// implementation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
-    pub v: u64,
-    pub origin: String,
-    pub tenant: String,
-    pub event_id: String,
-    pub event_time: String,
-    pub recorded_time: String,
-    pub actor: String,
     pub action: String,
-    pub resource: String,
-    pub outcome: Outcome,
+    pub actor: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub amount: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub currency: Option<String>,
+    pub event_id: String,
+    pub event_time: String,
+    pub origin: String,
+    pub outcome: Outcome,
     pub payload_sha256: String,
+    pub recorded_time: String,
+    pub resource: String,
+    pub tenant: String,
+    pub v: u64,
 }
 
 impl Envelope {
     /// Encodes the envelope as RFC 8785 canonical JSON.
     pub fn to_canonical(&self) -> Vec<u8> {
         // serde_json fails only on non-string map keys or failing Serialize impls, and
-        // the envelope holds plain strings and integers.
-        serde_json_canonicalizer::to_vec(self).unwrap_or_default()
+        // the envelope has neither.
+        serde_json::to_vec(self).unwrap_or_default()
     }
 
     /// Decodes a leaf and checks that it is in canonical form, so two different byte
@@ -495,6 +500,19 @@ mod tests {
         );
         let error = NewEvent::from_json(&valid(), 10).unwrap_err();
         assert_eq!(error.field, "payload");
+    }
+
+    #[test]
+    fn envelope_encoding_is_jcs() {
+        let event = NewEvent::from_json(&valid(), DEFAULT_MAX_PAYLOAD_BYTES).unwrap();
+        let mut sealed = event.seal("log/\u{e9}\"q\"", Timestamp::UNIX_EPOCH, [1; SALT_BYTES]);
+        sealed.envelope.actor = "caf\u{e9} \\ \u{2028} \u{1f600} <&>".to_owned();
+        let jcs = serde_json_canonicalizer::to_vec(&sealed.envelope).unwrap();
+        assert_eq!(sealed.envelope.to_canonical(), jcs);
+        sealed.envelope.amount = None;
+        sealed.envelope.currency = None;
+        let jcs = serde_json_canonicalizer::to_vec(&sealed.envelope).unwrap();
+        assert_eq!(sealed.envelope.to_canonical(), jcs);
     }
 
     #[test]

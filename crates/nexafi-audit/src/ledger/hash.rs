@@ -53,9 +53,11 @@ pub fn root_of(leaf_hashes: &[Hash]) -> Hash {
 
 /// Formats a hash as lowercase hex.
 pub fn to_hex(hash: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(hash.len() * 2);
     for byte in hash {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     out
 }
