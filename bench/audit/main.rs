@@ -382,7 +382,9 @@ async fn proofs_at(size: u64, count: usize) -> (f64, f64, f64, f64) {
 /// alone (leaf hashing and tree building from the raw leaf bytes).
 fn audit_cpu(leaves: u64) -> (f64, f64) {
     let recorded = jiff::Timestamp::now();
-    let sealed: Vec<SealedEvent> = (0..leaves).map(|i| event((i % 64) as usize, i).seal(ORIGIN, recorded, [1u8; 16])).collect();
+    let sealed: Vec<SealedEvent> = (0..leaves)
+        .map(|i| event((i % 64) as usize, i).seal(ORIGIN, recorded, [1u8; 16]))
+        .collect();
 
     let started = Instant::now();
     let mut auditor = Auditor::new(ORIGIN, None, false);
@@ -394,7 +396,10 @@ fn audit_cpu(leaves: u64) -> (f64, f64) {
                 index: (page_number * 10_000 + offset) as u64,
                 leaf: &event.leaf,
                 columns: None,
-                payload: PayloadCheck::Present { salt: &event.salt, payload: &event.payload },
+                payload: PayloadCheck::Present {
+                    salt: &event.salt,
+                    payload: &event.payload,
+                },
             })
             .collect();
         if let Err(failure) = auditor.push_page(&entries) {

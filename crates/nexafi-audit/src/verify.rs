@@ -231,7 +231,9 @@ impl Auditor {
                 .into_iter()
                 .map(|worker| {
                     worker.join().unwrap_or_else(|_| {
-                        Err(AuditFailure::Read("an audit worker thread panicked".to_owned()))
+                        Err(AuditFailure::Read(
+                            "an audit worker thread panicked".to_owned(),
+                        ))
                     })
                 })
                 .collect()

@@ -58,7 +58,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(run(listener, app, sequencer_task, async move {
+        let task = tokio::spawn(run(listener, app, sequencer_task, None, async move {
             let _ = stopped.await;
         }));
         Server {

@@ -42,6 +42,10 @@ struct Served {
 }
 
 fn serve(dir: &Path, db: &str, schema: &str) -> Served {
+    serve_with(dir, db, schema, &[])
+}
+
+fn serve_with(dir: &Path, db: &str, schema: &str, extra: &[&str]) -> Served {
     let mut child = nexafi()
         .current_dir(dir)
         .args([
@@ -55,6 +59,7 @@ fn serve(dir: &Path, db: &str, schema: &str) -> Served {
             "--listen",
             "127.0.0.1:0",
         ])
+        .args(extra)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -389,4 +394,72 @@ fn sqlite_crash_loses_no_acknowledged_event() {
 fn postgres_crash_loses_no_acknowledged_event() {
     let schema = format!("audit_crash_{}", std::process::id());
     crash_loses_no_acknowledged_event(&format!("postgres:{POSTGRES}"), &schema);
+}
+
+#[test]
+fn serve_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .output()
+        .expect(
+            "the openssl command is needed to make a test certificate (apt-get install openssl)",
+        );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+
+    let mut server = serve_with(
+        dir.path(),
+        "sqlite:audit.db",
+        "unused",
+        &["--tls-cert", "cert.pem", "--tls-key", "key.pem"],
+    );
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let fetched = Command::new("curl")
+        .current_dir(dir.path())
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--cacert",
+            "cert.pem",
+        ])
+        .arg(format!("{}/healthz", server.url))
+        .output()
+        .expect("the curl command is needed for this test (apt-get install curl)");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&fetched.stdout), "ok\n");
 }

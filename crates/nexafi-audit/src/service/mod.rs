@@ -223,24 +223,67 @@ pub fn mask_payload(payload: Value) -> Value {
     payload
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then stops accepting
-/// requests, lets running ones finish and waits for the sequencer to drain its queue.
+/// Certificate chain and private key files (PEM) for HTTPS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// Time running requests get to finish after a shutdown request, with TLS.
+const TLS_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves the API on `listener` (over HTTPS when `tls` is given) until `shutdown`
+/// completes, then stops accepting requests, lets running ones finish and waits for the
+/// sequencer to drain its queue.
 pub async fn run<S: AuditStore>(
     listener: tokio::net::TcpListener,
     app: Arc<App<S>>,
     sequencer_task: tokio::task::JoinHandle<()>,
+    tls: Option<TlsFiles>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let address = listener.local_addr()?;
-    tracing::info!(%address, "audit service listening");
     let flag = Arc::clone(&app);
-    let served = axum::serve(listener, router(Arc::clone(&app)))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            flag.mark_shutting_down();
-            tracing::info!("shutdown requested; finishing running requests");
-        })
-        .await;
+    let on_shutdown = async move {
+        shutdown.await;
+        flag.mark_shutting_down();
+        tracing::info!("shutdown requested; finishing running requests");
+    };
+    let served = match tls {
+        None => {
+            tracing::info!(%address, "audit service listening over HTTP");
+            axum::serve(listener, router(Arc::clone(&app)))
+                .with_graceful_shutdown(on_shutdown)
+                .await
+        }
+        Some(files) => {
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .map_err(|error| {
+                        std::io::Error::new(
+                            error.kind(),
+                            format!(
+                                "cannot load TLS certificate {} and key {}: {error}",
+                                files.cert.display(),
+                                files.key.display()
+                            ),
+                        )
+                    })?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                on_shutdown.await;
+                stopper.graceful_shutdown(Some(TLS_DRAIN));
+            });
+            tracing::info!(%address, "audit service listening over HTTPS");
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(router(Arc::clone(&app)).into_make_service())
+                .await
+        }
+    };
     // The sequencer stops once the last handle (held by the app) is gone.
     drop(app);
     if let Err(error) = sequencer_task.await {

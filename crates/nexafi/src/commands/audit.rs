@@ -20,7 +20,7 @@ use nexafi_audit::metrics::Metrics;
 use nexafi_audit::retention::RetentionPolicy;
 use nexafi_audit::sequencer::{SequencerConfig, start};
 use nexafi_audit::service::auth::{Scope, generate_token, hash_token};
-use nexafi_audit::service::{App, ServiceConfig, run as run_service};
+use nexafi_audit::service::{App, ServiceConfig, TlsFiles, run as run_service};
 use nexafi_audit::store::postgres::PostgresStore;
 use nexafi_audit::store::sqlite::SqliteStore;
 use nexafi_audit::store::{AuditStore, StoredToken};
@@ -132,6 +132,12 @@ pub struct ServeArgs {
     /// Maximum events per committed batch.
     #[arg(long, default_value_t = 4096)]
     max_batch_events: usize,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Payload retention for actions starting with PREFIX, as PREFIX=DAYS; repeatable.
     #[arg(long, value_name = "PREFIX=DAYS")]
     retention: Vec<String>,
@@ -452,12 +458,16 @@ async fn serve(args: ServeArgs) -> Result<Outcome, Error> {
         queue_capacity: args.queue_capacity,
         max_batch_events: args.max_batch_events,
     };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        _ => None,
+    };
     match open_store(&args.db.db, &args.db.schema).await? {
         AnyStoreRef::Sqlite(store) => {
-            serve_with(Arc::new(store), signer, config, sequencer, args.listen).await
+            serve_with(Arc::new(store), signer, config, sequencer, args.listen, tls).await
         }
         AnyStoreRef::Postgres(store) => {
-            serve_with(Arc::new(store), signer, config, sequencer, args.listen).await
+            serve_with(Arc::new(store), signer, config, sequencer, args.listen, tls).await
         }
     }
 }
@@ -468,6 +478,7 @@ async fn serve_with<S: AuditStore>(
     config: ServiceConfig,
     sequencer: SequencerConfig,
     listen: SocketAddr,
+    tls: Option<TlsFiles>,
 ) -> Result<Outcome, Error> {
     let metrics = Arc::new(Metrics::new());
     let (handle, task) = start(
@@ -482,11 +493,12 @@ async fn serve_with<S: AuditStore>(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|error| fail(format!("cannot listen on {listen}: {error}")))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "listening on http://{}",
+        "listening on {scheme}://{}",
         listener.local_addr().map_err(Error::Io)?
     );
-    run_service(listener, app, task, shutdown_signal())
+    run_service(listener, app, task, tls, shutdown_signal())
         .await
         .map_err(|error| fail(format!("the service failed: {error}")))?;
     Ok(Outcome::Success)
