@@ -73,7 +73,7 @@ fn options() -> Options {
     options
 }
 
-/// A payment event of about 300 bytes of leaf, like the figures in docs/benchmarks.md.
+/// Builds a payment event; its leaf is about 410 bytes of canonical JSON.
 fn event(producer: usize, i: u64) -> NewEvent {
     let value = json!({
         "tenant": "acme",
@@ -196,7 +196,7 @@ fn average_batch_size(metrics: &str) -> f64 {
     }
 }
 
-/// The same rows (sealed events and payloads) loaded with binary COPY, `batch` rows per
+/// Loads the same rows (sealed events and payloads) with binary COPY, `batch` rows per
 /// transaction, into a fresh schema with the same tables and indexes but no sequencer,
 /// tiles or checkpoints.
 async fn raw_copy(batch: usize, seconds: u64) -> f64 {

@@ -24,7 +24,7 @@ fn proof(value: &Value) -> Option<Vec<Hash>> {
     value.as_array()?.iter().map(hash).collect()
 }
 
-/// The eight leaves of the RFC 6962 reference tests, which the vectors are built on.
+/// Hashes the eight leaves of the RFC 6962 reference tests, which the vectors use.
 fn rfc_leaves() -> Vec<Hash> {
     let inputs: [&[u8]; 8] = [
         b"",

@@ -46,7 +46,7 @@ pub fn sqlite() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-/// A store in a schema of its own, so tests run in parallel.
+/// Opens a store in a schema of its own, so tests run in parallel.
 pub async fn postgres() -> PostgresStore {
     let schema = format!("audit_test_{}", Uuid::now_v7().simple());
     PostgresStore::connect(POSTGRES, &schema)

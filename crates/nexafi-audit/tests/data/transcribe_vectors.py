@@ -5,7 +5,7 @@ Input: a directory with `inclusion/*.json` and `consistency/*.json`, each one ca
 layout of the transparency-dev/merkle testdata folder (camelCase keys, base64 hashes).
 Output (stdout): one JSON document in this crate's layout, with hex hashes and an
 `expect` of "valid" or "invalid". A hash that does not decode to 32 bytes is kept as
-hex of whatever it decodes to, so the test sees a wrong-length hash.
+hex of whatever it decodes to, so the test gets a wrong-length hash.
 
 Usage: transcribe_vectors.py DIR > merkle_vectors.json
 """
