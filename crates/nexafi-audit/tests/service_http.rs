@@ -551,3 +551,51 @@ fn openapi_lists_every_route() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_skips_held_payloads() {
+    // A retention of 0 days makes every payload expired at once.
+    let config = ServiceConfig {
+        retention: nexafi_audit::retention::RetentionPolicy {
+            default_days: 0,
+            classes: vec![("audit.".to_owned(), 3650)],
+        },
+        ..ServiceConfig::default()
+    };
+    let server = Server::start(config, SequencerConfig::default()).await;
+    let client = server.client(Some(&server.token(&["admin"]).await));
+    let mut held = event_json("user:1");
+    held["resource"] = json!("loan/7");
+    client
+        .json(Method::POST, "/v1/events", Some(&held))
+        .await
+        .unwrap();
+    client
+        .json(Method::POST, "/v1/events", Some(&event_json("user:2")))
+        .await
+        .unwrap();
+    let hold = json!({"tenant": "acme", "resource_prefix": "loan/", "reason": "audit of loan 7"});
+    client
+        .json(Method::POST, "/v1/holds", Some(&hold))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    let purged = client.json(Method::POST, "/v1/purge", None).await.unwrap();
+    assert_eq!(purged["erased"], json!([1]));
+    assert_eq!(purged["skipped_held"], 1);
+
+    let held_id = held["event_id"].as_str().unwrap();
+    let kept = client
+        .json(Method::GET, &format!("/v1/events/{held_id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(kept["erased"], false);
+    let (report, _) = audit_store(server.store.as_ref(), &server.signer.verifier(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.payloads_erased, 1);
+    // Entries: two events, the hold, and the purge's erasure event.
+    assert_eq!(report.size, 4);
+    server.stop().await;
+}
