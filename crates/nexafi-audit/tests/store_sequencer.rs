@@ -165,3 +165,53 @@ async fn postgres_rejects_update_delete_truncate() {
     }
     common::drop_schema(&store).await;
 }
+
+/// The documented application role may add rows but not change or remove them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_app_role_is_append_only() {
+    let (admin, connection) = tokio_postgres::connect(common::POSTGRES, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 is required");
+    tokio::spawn(connection);
+    // Roles are shared by the whole server, so creating it must tolerate a parallel run.
+    admin
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE nexafi_audit_app NOLOGIN; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+        )
+        .await
+        .unwrap();
+    let store = Arc::new(common::postgres().await);
+    let (handle, _task) = common::sequencer(Arc::clone(&store), common::signer()).await;
+    handle
+        .append(vec![common::event("user:1", "1.00")])
+        .await
+        .unwrap();
+
+    let schema = store.schema().to_owned();
+    let as_app = |sql: &str| {
+        format!(
+            "BEGIN; SET LOCAL search_path TO {schema}; SET LOCAL ROLE nexafi_audit_app; {sql}; COMMIT;"
+        )
+    };
+    for sql in [
+        "UPDATE events SET actor = 'mallory'",
+        "DELETE FROM checkpoints",
+        "TRUNCATE tiles",
+    ] {
+        let error = admin.batch_execute(&as_app(sql)).await.unwrap_err();
+        let message = error
+            .as_db_error()
+            .map(|e| e.message().to_owned())
+            .unwrap_or_default();
+        assert!(message.contains("permission denied"), "{sql}: {message}");
+        admin.batch_execute("ROLLBACK").await.unwrap();
+    }
+    admin
+        .batch_execute(&as_app(
+            "SELECT COUNT(*) FROM events; DELETE FROM payloads WHERE idx < 0",
+        ))
+        .await
+        .unwrap();
+    common::drop_schema(&store).await;
+}
