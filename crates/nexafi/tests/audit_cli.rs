@@ -195,6 +195,52 @@ fn serve_append_verify_export() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("401"));
 
+    // Administration: a held payload cannot be erased until the hold is released.
+    let admin = |args: &[&str]| {
+        nexafi()
+            .current_dir(dir.path())
+            .env("NEXAFI_AUDIT_TOKEN", &secret)
+            .args(["audit"])
+            .args(args)
+            .args(["--url", &server.url])
+            .output()
+            .unwrap()
+    };
+    let target = answer["acks"][0]["event_id"].as_str().unwrap().to_owned();
+    let added = admin(&[
+        "hold",
+        "add",
+        "--tenant",
+        "acme",
+        "--resource-prefix",
+        "payment/0",
+        "--reason",
+        "case 12",
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let hold: Value = serde_json::from_slice(&added.stdout).unwrap();
+    let refused = admin(&["erase", "--event-id", &target, "--reason", "GDPR request"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("legal hold"));
+    let id = hold["id"].to_string();
+    assert!(admin(&["hold", "release", &id]).status.success());
+    let erased = admin(&["erase", "--event-id", &target, "--reason", "GDPR request"]);
+    assert!(
+        erased.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erased.stderr)
+    );
+    let purged = admin(&["purge", "--limit", "10"]);
+    assert!(
+        purged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&purged.stderr)
+    );
+
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let log = server.stderr.lock().unwrap().clone();
@@ -216,7 +262,10 @@ fn serve_append_verify_export() {
         "--log-key",
         "log.pub",
     ]));
-    assert!(verified.contains("300 payloads checked"), "{verified}");
+    assert!(
+        verified.contains("302 payloads checked, 1 erased"),
+        "{verified}"
+    );
     run_ok(nexafi().current_dir(dir.path()).args([
         "audit",
         "export",
@@ -235,7 +284,7 @@ fn serve_append_verify_export() {
         "log.pub",
     ]));
     assert!(
-        checked.contains("bundle verified: 300 entries"),
+        checked.contains("bundle verified: 303 entries"),
         "{checked}"
     );
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use nexafi_audit::bundle::{export, verify_bundle};
-use nexafi_audit::client::AuditClient;
+use nexafi_audit::client::{AuditClient, Method};
 use nexafi_audit::event::fill_client_defaults;
 use nexafi_audit::ledger::hash::{Hash, from_hex, leaf_hash, to_hex};
 use nexafi_audit::ledger::note::{Checkpoint, NoteSigner, NoteVerifier};
@@ -68,6 +68,31 @@ pub enum AuditCommand {
     /// Write a period bundle (checkpoints, consistency proof, tiles, entries, erasures).
     Export(ExportArgs),
 
+    /// Erase one event's payload; the erasure is logged as an event (admin scope).
+    Erase {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// Id of the event whose payload is erased.
+        #[arg(long)]
+        event_id: String,
+        /// Why the payload is erased, recorded in the erasure event.
+        #[arg(long)]
+        reason: String,
+    },
+
+    /// Add, release or list legal holds, which keep payloads from being purged.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+
+    /// Erase payloads past their retention period unless held (admin scope).
+    Purge {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// Maximum payloads to erase in this call.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+
     /// Verify a bundle offline with only the log's public key.
     VerifyBundle {
         /// Bundle directory written by `nexafi audit export`.
@@ -90,6 +115,34 @@ pub enum TokenCommand {
         /// Scopes: append, read, audit, admin (admin includes the others).
         #[arg(long, value_delimiter = ',', required = true)]
         scope: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Hold the payloads of a tenant's events whose resource starts with a prefix.
+    Add {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[arg(long)]
+        tenant: String,
+        /// Resource prefix; empty holds every event of the tenant.
+        #[arg(long, default_value = "")]
+        resource_prefix: String,
+        /// Why the hold exists (case number, litigation), recorded in the hold event.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release a hold by id.
+    Release {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        id: i64,
+    },
+    /// List active holds.
+    List {
+        #[command(flatten)]
+        remote: RemoteArgs,
     },
 }
 
@@ -278,6 +331,45 @@ async fn dispatch(command: AuditCommand) -> Result<Outcome, Error> {
                 );
                 Ok(Outcome::Success)
             })
+            .await
+        }
+        AuditCommand::Erase {
+            remote,
+            event_id,
+            reason,
+        } => {
+            let path = format!("/v1/events/{event_id}/erase");
+            admin_call(
+                &remote,
+                Method::POST,
+                &path,
+                Some(json!({"reason": reason})),
+            )
+            .await
+        }
+        AuditCommand::Hold(HoldCommand::Add {
+            remote,
+            tenant,
+            resource_prefix,
+            reason,
+        }) => {
+            let body =
+                json!({"tenant": tenant, "resource_prefix": resource_prefix, "reason": reason});
+            admin_call(&remote, Method::POST, "/v1/holds", Some(body)).await
+        }
+        AuditCommand::Hold(HoldCommand::Release { remote, id }) => {
+            admin_call(&remote, Method::DELETE, &format!("/v1/holds/{id}"), None).await
+        }
+        AuditCommand::Hold(HoldCommand::List { remote }) => {
+            admin_call(&remote, Method::GET, "/v1/holds", None).await
+        }
+        AuditCommand::Purge { remote, limit } => {
+            admin_call(
+                &remote,
+                Method::POST,
+                "/v1/purge",
+                Some(json!({"limit": limit})),
+            )
             .await
         }
         AuditCommand::VerifyBundle { bundle, log_key } => {
@@ -608,7 +700,7 @@ async fn append(remote: &RemoteArgs, input: &Path) -> Result<Outcome, Error> {
     let client = client(remote)?;
     let answer = client
         .json(
-            hyper_method_post(),
+            Method::POST,
             "/v1/events/batch",
             Some(&json!({"events": events})),
         )
@@ -627,8 +719,19 @@ async fn append(remote: &RemoteArgs, input: &Path) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
-fn hyper_method_post() -> nexafi_audit::client::Method {
-    nexafi_audit::client::Method::POST
+/// Sends one administration request and prints the JSON response.
+async fn admin_call(
+    remote: &RemoteArgs,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Outcome, Error> {
+    let answer = client(remote)?
+        .json(method, path, body.as_ref())
+        .await
+        .map_err(fail)?;
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    Ok(Outcome::Success)
 }
 
 /// Reads the trusted state file, `<size> <hex root>`.
@@ -747,7 +850,7 @@ async fn proof(args: ProofArgs) -> Result<Outcome, Error> {
         .transpose()?
         .ok_or_else(|| Error::Usage("--log-key is required to check a proof".to_owned()))?;
     let latest = client
-        .json(nexafi_audit::client::Method::GET, "/v1/checkpoint", None)
+        .json(Method::GET, "/v1/checkpoint", None)
         .await
         .map_err(fail)?;
     let note = latest["checkpoint"]
@@ -762,10 +865,7 @@ async fn proof(args: ProofArgs) -> Result<Outcome, Error> {
     };
     if let Some(from) = args.from {
         let path = format!("/v1/proof/consistency?from={from}&to={}", checkpoint.size);
-        let answer = client
-            .json(nexafi_audit::client::Method::GET, &path, None)
-            .await
-            .map_err(fail)?;
+        let answer = client.json(Method::GET, &path, None).await.map_err(fail)?;
         let proof = decode_hashes(&answer["consistency_proof"])
             .ok_or_else(|| fail("malformed consistency proof"))?;
         let old_root = answer["from_root"]
@@ -795,11 +895,7 @@ async fn proof(args: ProofArgs) -> Result<Outcome, Error> {
     let answer = match (&args.event_id, args.index) {
         (Some(id), _) => {
             let mut event = client
-                .json(
-                    nexafi_audit::client::Method::GET,
-                    &format!("/v1/events/{id}"),
-                    None,
-                )
+                .json(Method::GET, &format!("/v1/events/{id}"), None)
                 .await
                 .map_err(fail)?;
             event["checkpoint"] = json!(note);
@@ -807,10 +903,7 @@ async fn proof(args: ProofArgs) -> Result<Outcome, Error> {
         }
         (None, Some(index)) => {
             let path = format!("/v1/proof/inclusion?index={index}&size={}", checkpoint.size);
-            let mut answer = client
-                .json(nexafi_audit::client::Method::GET, &path, None)
-                .await
-                .map_err(fail)?;
+            let mut answer = client.json(Method::GET, &path, None).await.map_err(fail)?;
             answer["checkpoint"] = json!(note);
             answer
         }
