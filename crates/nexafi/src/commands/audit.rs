@@ -75,7 +75,7 @@ pub enum AuditCommand {
         /// Id of the event whose payload is erased.
         #[arg(long)]
         event_id: String,
-        /// Why the payload is erased, recorded in the erasure event.
+        /// Reason for the erasure, recorded in the erasure event.
         #[arg(long)]
         reason: String,
     },
@@ -126,10 +126,10 @@ pub enum HoldCommand {
         remote: RemoteArgs,
         #[arg(long)]
         tenant: String,
-        /// Resource prefix; empty holds every event of the tenant.
+        /// Resource prefix; an empty prefix covers every event of the tenant.
         #[arg(long, default_value = "")]
         resource_prefix: String,
-        /// Why the hold exists (case number, litigation), recorded in the hold event.
+        /// Reason for the hold (case number, litigation), recorded in the hold event.
         #[arg(long)]
         reason: String,
     },
