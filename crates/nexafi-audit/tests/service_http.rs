@@ -196,6 +196,22 @@ async fn scopes_are_enforced() {
         .await
         .unwrap();
 
+    let (_, metrics) = server
+        .client(None)
+        .send(Method::GET, "/metrics", None)
+        .await
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&metrics);
+    for name in [
+        "nexafi_audit_appends_total 1",
+        "nexafi_audit_batch_size_count 1",
+        "nexafi_audit_commit_latency_seconds_count 1",
+        "nexafi_audit_queue_depth",
+        "nexafi_audit_checkpoint_age_seconds",
+        "nexafi_audit_tree_size 1",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
+    }
     for open in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
         let (status, _) = server
             .client(None)
