@@ -177,6 +177,8 @@ struct Sequencer<S> {
 /// Position of an acknowledged event once the batch is committed.
 enum Slot {
     New(u64),
+    /// A retry of an event that an earlier request in the same batch appends.
+    Retry(u64),
     Existing(Box<StoredEvent>),
 }
 
@@ -305,7 +307,7 @@ impl<S: AuditStore> Sequencer<S> {
                         index: None,
                     });
                 }
-                slots.push(Slot::New(*index));
+                slots.push(Slot::Retry(*index));
             } else if let Some(earlier) = seen_here.get(&event.event_id) {
                 if *earlier != event {
                     return Err(AppendError::Conflict {
@@ -322,7 +324,7 @@ impl<S: AuditStore> Sequencer<S> {
                         _ => None,
                     })
                     .unwrap_or(next_index);
-                slots.push(Slot::New(index));
+                slots.push(Slot::Retry(index));
             } else {
                 seen_here.insert(event.event_id, event);
                 slots.push(Slot::New(next_index));
@@ -418,7 +420,7 @@ impl<S: AuditStore> Sequencer<S> {
             for (_, slots) in &accepted {
                 for slot in slots {
                     indexes.push(match slot {
-                        Slot::New(index) => *index,
+                        Slot::New(index) | Slot::Retry(index) => *index,
                         Slot::Existing(stored) => stored.index,
                     });
                 }
@@ -445,6 +447,11 @@ impl<S: AuditStore> Sequencer<S> {
                                 *index,
                                 sealed[(*index - first_index) as usize].leaf.clone(),
                                 false,
+                            ),
+                            Slot::Retry(index) => (
+                                *index,
+                                sealed[(*index - first_index) as usize].leaf.clone(),
+                                true,
                             ),
                             Slot::Existing(stored) => (stored.index, stored.leaf.clone(), true),
                         };

@@ -88,6 +88,27 @@ async fn retries_are_idempotent<S: AuditStore>(store: Arc<S>) {
     let later = handle.append(vec![fresh]).await.unwrap();
     assert!(!later[0].duplicate);
     assert_eq!(later[0].index, 2);
+
+    // The same event twice in one request is stored once.
+    let twice = common::event("user:4", "13.00");
+    let acks = handle.append(vec![twice.clone(), twice]).await.unwrap();
+    assert_eq!(acks[0].index, 3);
+    assert_eq!(acks[1].index, 3);
+    assert!(!acks[0].duplicate);
+    assert!(acks[1].duplicate);
+
+    // Concurrent requests with the same event land in one batch or the next; either
+    // way there is one entry.
+    let same = common::event("user:5", "14.00");
+    let (first, second) =
+        tokio::join!(handle.append(vec![same.clone()]), handle.append(vec![same]));
+    assert_eq!(first.unwrap()[0].index, 4);
+    assert_eq!(second.unwrap()[0].index, 4);
+    let next = handle
+        .append(vec![common::event("user:6", "15.00")])
+        .await
+        .unwrap();
+    assert_eq!(next[0].index, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
