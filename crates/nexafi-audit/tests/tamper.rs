@@ -159,6 +159,15 @@ async fn assert_detected<S: AuditStore>(
     }
 }
 
+/// Random cases without a regressions file: a failure prints the case to rerun.
+fn cases(count: u32) -> Config {
+    Config {
+        cases: count,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
 #[test]
 fn sqlite_tampering_is_detected() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -172,7 +181,7 @@ fn sqlite_tampering_is_detected() {
         audit_store(&clean, &key, None).await.unwrap();
     });
 
-    let mut runner = TestRunner::new(Config::with_cases(40));
+    let mut runner = TestRunner::new(cases(40));
     runner
         .run(&(0usize..TAMPERS.len(), any::<u64>()), |(kind, seed)| {
             let tamper = TAMPERS[kind];
@@ -250,7 +259,7 @@ fn postgres_tampering_is_detected() {
         store
     });
 
-    let mut runner = TestRunner::new(Config::with_cases(20));
+    let mut runner = TestRunner::new(cases(20));
     let result = runner.run(&(0usize..TAMPERS.len(), any::<u64>()), |(kind, seed)| {
         let tamper = TAMPERS[kind];
         let case = tempfile::tempdir().unwrap();
