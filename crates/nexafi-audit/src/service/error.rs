@@ -99,7 +99,7 @@ impl IntoResponse for ApiError {
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
-                    "the event was not stored; retry with the same event_id".to_owned(),
+                    "the request did not complete; retry with the same event_id, which returns the original index if the event was stored".to_owned(),
                     None,
                 )
             }
