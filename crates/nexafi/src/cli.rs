@@ -55,6 +55,11 @@ pub enum Command {
     #[command(subcommand)]
     Dlp(DlpCommand),
 
+    /// Run or use the tamper-evident audit trail: service, client and offline verifier.
+    #[cfg(feature = "audit")]
+    #[command(subcommand)]
+    Audit(crate::commands::audit::AuditCommand),
+
     /// Print a shell completion script to standard output.
     Completions {
         /// Shell to generate the script for.

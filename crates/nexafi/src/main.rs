@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         Command::Frameworks(command) => commands::frameworks::run(command, color),
         Command::Dlp(command) => commands::dlp::run(command, color),
         Command::Completions { shell } => commands::completions::run(shell),
+        #[cfg(feature = "audit")]
+        Command::Audit(command) => commands::audit::run(command),
     };
 
     match result {

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+#[cfg(feature = "audit")]
+pub mod audit;
 pub mod checks;
 pub mod completions;
 pub mod dlp;
@@ -20,4 +22,7 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[cfg(feature = "audit")]
+    #[error("{0}")]
+    Audit(String),
 }

@@ -1,0 +1,526 @@
+//! The sequencer: one task that owns the tree and group-commits appends.
+//!
+//! Producers put a request (one or more events) on a bounded queue. The sequencer takes
+//! whatever is queued, up to a batch limit, and writes all rows, new tiles and a signed
+//! checkpoint in one transaction. Only after the commit does it acknowledge each event
+//! with its index and an inclusion proof against that checkpoint, so one fsync covers
+//! the whole batch. A full queue is reported at once, so the API can return 429.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::event::{Envelope, NewEvent, SealedEvent, new_salt};
+use crate::ledger::hash::{Hash, leaf_hash};
+use crate::ledger::note::{Checkpoint, NoteSigner};
+use crate::ledger::proof::{NodeId, inclusion_proof, needed_nodes};
+use crate::ledger::tiles::{MemoNodes, TILE_WIDTH, TileSet, TreeState, tiles_for_nodes};
+use crate::metrics::Metrics;
+use crate::store::{AuditStore, CommitBatch, StoreError, StoredCheckpoint, StoredEvent};
+
+/// Sequencer limits.
+#[derive(Clone, Debug)]
+pub struct SequencerConfig {
+    /// Maximum requests waiting in the queue; one more gets [`AppendError::QueueFull`].
+    pub queue_capacity: usize,
+    /// Maximum events committed in one transaction.
+    pub max_batch_events: usize,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        SequencerConfig {
+            queue_capacity: 8192,
+            max_batch_events: 4096,
+        }
+    }
+}
+
+/// The acknowledgement of one durable event.
+#[derive(Clone, Debug)]
+pub struct Ack {
+    pub index: u64,
+    pub event_id: Uuid,
+    /// The canonical leaf bytes.
+    pub leaf: Vec<u8>,
+    pub checkpoint: StoredCheckpoint,
+    /// Inclusion proof of the leaf in the checkpoint's tree.
+    pub proof: Vec<Hash>,
+    /// True when the event was already stored and this is a retry.
+    pub duplicate: bool,
+}
+
+/// Reason an append was not acknowledged.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppendError {
+    #[error("event {event_id} was already appended with different content")]
+    Conflict { event_id: Uuid, index: Option<u64> },
+    #[error("the append queue is full")]
+    QueueFull,
+    #[error("the sequencer has stopped")]
+    Stopped,
+    #[error("storing the batch failed: {0}")]
+    Store(String),
+}
+
+/// Erases the payload of `index`, recording `event` (an erasure event) in the same
+/// transaction.
+#[derive(Clone, Debug)]
+pub struct Erasure {
+    pub index: u64,
+    pub event: NewEvent,
+}
+
+struct Request {
+    events: Vec<NewEvent>,
+    erase: Vec<u64>,
+    reply: oneshot::Sender<Result<Vec<Ack>, AppendError>>,
+}
+
+/// A cheap, cloneable handle to submit events to the sequencer.
+#[derive(Clone)]
+pub struct SequencerHandle {
+    queue: mpsc::Sender<Request>,
+    metrics: Arc<Metrics>,
+}
+
+impl SequencerHandle {
+    /// Appends events atomically: all are acknowledged, or none is written.
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Ack>, AppendError> {
+        self.submit(events, Vec::new()).await
+    }
+
+    /// Erases payloads, each with its erasure event, in one transaction.
+    pub async fn erase(&self, erasures: Vec<Erasure>) -> Result<Vec<Ack>, AppendError> {
+        let (events, indexes) = erasures.into_iter().map(|e| (e.event, e.index)).unzip();
+        self.submit(events, indexes).await
+    }
+
+    async fn submit(
+        &self,
+        events: Vec<NewEvent>,
+        erase: Vec<u64>,
+    ) -> Result<Vec<Ack>, AppendError> {
+        let (reply, response) = oneshot::channel();
+        let request = Request {
+            events,
+            erase,
+            reply,
+        };
+        match self.queue.try_send(request) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.metrics.rejected_full.inc();
+                return Err(AppendError::QueueFull);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(AppendError::Stopped),
+        }
+        self.metrics
+            .queue_depth
+            .set((self.queue.max_capacity() - self.queue.capacity()) as i64);
+        response.await.map_err(|_| AppendError::Stopped)?
+    }
+}
+
+/// Starts the sequencer task. It stops after every handle is dropped and the queue is
+/// drained, which is how the service shuts down without losing queued events.
+pub async fn start<S: AuditStore>(
+    store: Arc<S>,
+    signer: Arc<NoteSigner>,
+    config: SequencerConfig,
+    metrics: Arc<Metrics>,
+) -> Result<(SequencerHandle, tokio::task::JoinHandle<()>), StoreError> {
+    let (state, checkpoint) = store.load().await?;
+    if let Some(checkpoint) = &checkpoint {
+        let parsed = Checkpoint::open(&checkpoint.note, &signer.verifier()).map_err(|error| {
+            StoreError::Corrupt(format!(
+                "latest checkpoint does not verify with the configured key: {error}"
+            ))
+        })?;
+        if parsed.root != state.root() || parsed.size != state.size() {
+            return Err(StoreError::Corrupt(
+                "stored partial tiles do not match the latest checkpoint".to_owned(),
+            ));
+        }
+    }
+    let (queue, receiver) = mpsc::channel(config.queue_capacity.max(1));
+    let mut sequencer = Sequencer {
+        store,
+        signer,
+        config,
+        metrics: Arc::clone(&metrics),
+        recent: TileSet::default(),
+        state,
+        checkpoint,
+    };
+    sequencer.remember_partials();
+    let task = tokio::spawn(sequencer.run(receiver));
+    Ok((SequencerHandle { queue, metrics }, task))
+}
+
+struct Sequencer<S> {
+    store: Arc<S>,
+    signer: Arc<NoteSigner>,
+    config: SequencerConfig,
+    metrics: Arc<Metrics>,
+    state: TreeState,
+    /// Partial tiles and recently completed full tiles, enough for proofs of new events.
+    recent: TileSet,
+    /// The latest committed checkpoint; `None` only for an empty log.
+    checkpoint: Option<StoredCheckpoint>,
+}
+
+/// Position of an acknowledged event once the batch is committed.
+enum Slot {
+    New(u64),
+    /// A retry of an event that an earlier request in the same batch appends.
+    Retry(u64),
+    Existing(Box<StoredEvent>),
+}
+
+impl<S: AuditStore> Sequencer<S> {
+    async fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
+        tracing::info!(size = self.state.size(), "audit sequencer started");
+        while let Some(first) = receiver.recv().await {
+            let mut requests = vec![first];
+            let mut events = requests[0].events.len();
+            while events < self.config.max_batch_events {
+                match receiver.try_recv() {
+                    Ok(request) => {
+                        events += request.events.len();
+                        requests.push(request);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.metrics.queue_depth.set(receiver.len() as i64);
+            self.process(requests).await;
+        }
+        tracing::info!(
+            size = self.state.size(),
+            "audit sequencer stopped after draining its queue"
+        );
+    }
+
+    async fn process(&mut self, requests: Vec<Request>) {
+        let ids: Vec<Uuid> = requests
+            .iter()
+            .flat_map(|request| request.events.iter().map(|event| event.event_id))
+            .collect();
+        let existing: HashMap<Uuid, StoredEvent> = match self.store.events_by_ids(&ids).await {
+            Ok(found) => found.into_iter().map(|e| (e.columns.event_id, e)).collect(),
+            Err(error) => {
+                tracing::error!(%error, "looking up event ids failed; rejecting the batch");
+                for request in requests {
+                    let _ = request
+                        .reply
+                        .send(Err(AppendError::Store(error.to_string())));
+                }
+                return;
+            }
+        };
+
+        // Decide each request: all its events are new or identical retries, or it fails.
+        let mut accepted: Vec<(Request, Vec<Slot>)> = Vec::new();
+        let mut pending: HashMap<Uuid, (u64, NewEvent)> = HashMap::new();
+        let mut new_events: Vec<NewEvent> = Vec::new();
+        let mut erase: Vec<u64> = Vec::new();
+        let first_index = self.state.size();
+        for request in requests {
+            match self.classify(
+                &request,
+                &existing,
+                &pending,
+                first_index + new_events.len() as u64,
+            ) {
+                Ok(slots) => {
+                    for (event, slot) in request.events.iter().zip(&slots) {
+                        if let Slot::New(index) = slot {
+                            pending.insert(event.event_id, (*index, event.clone()));
+                            new_events.push(event.clone());
+                        }
+                    }
+                    erase.extend(&request.erase);
+                    accepted.push((request, slots));
+                }
+                Err(error) => {
+                    let _ = request.reply.send(Err(error));
+                }
+            }
+        }
+        if accepted.is_empty() {
+            return;
+        }
+        if new_events.is_empty() && erase.is_empty() {
+            // Only retries of stored events: nothing to write, prove against the latest
+            // checkpoint.
+            if let Some(checkpoint) = self.checkpoint.clone() {
+                self.acknowledge(accepted, Vec::new(), first_index, checkpoint);
+            }
+            return;
+        }
+
+        match self.commit(first_index, new_events, erase).await {
+            Ok((sealed, checkpoint)) => self.acknowledge(accepted, sealed, first_index, checkpoint),
+            Err(error) => {
+                tracing::error!(%error, first_index, "committing a batch failed; no event of it was acknowledged");
+                for (request, _) in accepted {
+                    let _ = request
+                        .reply
+                        .send(Err(AppendError::Store(error.to_string())));
+                }
+            }
+        }
+    }
+
+    fn classify(
+        &self,
+        request: &Request,
+        existing: &HashMap<Uuid, StoredEvent>,
+        pending: &HashMap<Uuid, (u64, NewEvent)>,
+        mut next_index: u64,
+    ) -> Result<Vec<Slot>, AppendError> {
+        let mut slots = Vec::with_capacity(request.events.len());
+        let mut seen_here: HashMap<Uuid, &NewEvent> = HashMap::new();
+        for event in &request.events {
+            if let Some(stored) = existing.get(&event.event_id) {
+                let envelope = Envelope::from_leaf(&stored.leaf).map_err(AppendError::Store)?;
+                let payload = stored
+                    .payload
+                    .as_ref()
+                    .map(|p| (p.salt.as_slice(), p.payload.as_str()));
+                if !event.same_content(&envelope, payload) {
+                    return Err(AppendError::Conflict {
+                        event_id: event.event_id,
+                        index: Some(stored.index),
+                    });
+                }
+                slots.push(Slot::Existing(Box::new(stored.clone())));
+            } else if let Some((index, earlier)) = pending.get(&event.event_id) {
+                if earlier != event {
+                    return Err(AppendError::Conflict {
+                        event_id: event.event_id,
+                        index: None,
+                    });
+                }
+                slots.push(Slot::Retry(*index));
+            } else if let Some(earlier) = seen_here.get(&event.event_id) {
+                if *earlier != event {
+                    return Err(AppendError::Conflict {
+                        event_id: event.event_id,
+                        index: None,
+                    });
+                }
+                // Same id twice in one request: both get the first one's index.
+                let index = slots
+                    .iter()
+                    .zip(&request.events)
+                    .find_map(|(slot, e)| match slot {
+                        Slot::New(index) if e.event_id == event.event_id => Some(*index),
+                        _ => None,
+                    })
+                    .unwrap_or(next_index);
+                slots.push(Slot::Retry(index));
+            } else {
+                seen_here.insert(event.event_id, event);
+                slots.push(Slot::New(next_index));
+                next_index += 1;
+            }
+        }
+        Ok(slots)
+    }
+
+    async fn commit(
+        &mut self,
+        first_index: u64,
+        events: Vec<NewEvent>,
+        erase: Vec<u64>,
+    ) -> Result<(Vec<SealedEvent>, StoredCheckpoint), String> {
+        let started = Instant::now();
+        let recorded_time = Timestamp::now();
+        let mut sealed = Vec::with_capacity(events.len());
+        for event in &events {
+            let salt =
+                new_salt().map_err(|error| format!("the system random source failed: {error}"))?;
+            sealed.push(event.seal(&self.signer.name, recorded_time, salt));
+        }
+        let leaves: Vec<Hash> = sealed.iter().map(|event| leaf_hash(&event.leaf)).collect();
+
+        let previous = self.state.clone();
+        let tiles = self.state.append(&leaves);
+        let root = self.state.root();
+        let text = Checkpoint {
+            origin: self.signer.name.clone(),
+            size: self.state.size(),
+            root,
+        }
+        .to_text();
+        let checkpoint = StoredCheckpoint {
+            size: self.state.size(),
+            root,
+            note: self.signer.sign(&text).to_text(),
+        };
+        let batch = CommitBatch {
+            first_index,
+            events: sealed,
+            tiles,
+            checkpoint,
+            erase_payloads: erase,
+        };
+        if let Err(error) = self.store.commit(&batch).await {
+            self.state = previous;
+            // The commit may have reached the database before the connection failed, so
+            // the state is reloaded rather than assumed.
+            match self.store.load().await {
+                Ok((state, checkpoint)) => {
+                    self.state = state;
+                    self.checkpoint = checkpoint;
+                }
+                Err(load_error) => {
+                    tracing::error!(error = %load_error, "reloading the tree state after a failed commit failed");
+                }
+            }
+            self.recent = TileSet::default();
+            self.remember_partials();
+            return Err(error.to_string());
+        }
+
+        for tile in &batch.tiles {
+            self.recent
+                .insert(tile.level, tile.index, tile.hashes.clone());
+        }
+        self.forget_old_tiles();
+        self.metrics.appends.inc_by(batch.events.len() as u64);
+        self.metrics.batch_size.observe(batch.events.len() as f64);
+        self.metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics.mark_checkpoint(batch.checkpoint.size);
+        self.checkpoint = Some(batch.checkpoint.clone());
+        Ok((batch.events, batch.checkpoint))
+    }
+
+    fn acknowledge(
+        &self,
+        accepted: Vec<(Request, Vec<Slot>)>,
+        sealed: Vec<SealedEvent>,
+        first_index: u64,
+        checkpoint: StoredCheckpoint,
+    ) {
+        let tiles = self.recent.clone();
+        let store = Arc::clone(&self.store);
+        // Proofs are built off the sequencer's path so the next batch can start at once.
+        tokio::spawn(async move {
+            let size = checkpoint.size;
+            let mut indexes: Vec<u64> = Vec::new();
+            for (_, slots) in &accepted {
+                for slot in slots {
+                    indexes.push(match slot {
+                        Slot::New(index) | Slot::Retry(index) => *index,
+                        Slot::Existing(stored) => stored.index,
+                    });
+                }
+            }
+            let proofs = match build_proofs(store.as_ref(), tiles, &indexes, size).await {
+                Ok(proofs) => proofs,
+                Err(error) => {
+                    tracing::error!(%error, "building inclusion proofs failed after a commit");
+                    for (request, _) in accepted {
+                        let _ = request.reply.send(Err(AppendError::Store(format!(
+                            "the events are stored but their proofs failed: {error}"
+                        ))));
+                    }
+                    return;
+                }
+            };
+            for (request, slots) in accepted {
+                let acks = slots
+                    .iter()
+                    .zip(&request.events)
+                    .map(|(slot, event)| {
+                        let (index, leaf, duplicate) = match slot {
+                            Slot::New(index) => (
+                                *index,
+                                sealed[(*index - first_index) as usize].leaf.clone(),
+                                false,
+                            ),
+                            Slot::Retry(index) => (
+                                *index,
+                                sealed[(*index - first_index) as usize].leaf.clone(),
+                                true,
+                            ),
+                            Slot::Existing(stored) => (stored.index, stored.leaf.clone(), true),
+                        };
+                        Ack {
+                            index,
+                            event_id: event.event_id,
+                            leaf,
+                            checkpoint: checkpoint.clone(),
+                            proof: proofs.get(&index).cloned().unwrap_or_default(),
+                            duplicate,
+                        }
+                    })
+                    .collect();
+                let _ = request.reply.send(Ok(acks));
+            }
+        });
+    }
+
+    fn remember_partials(&mut self) {
+        for (level, hashes) in self.state.partial_tiles().iter().enumerate() {
+            let entries = crate::ledger::tiles::entries_at_level(self.state.size(), level as u8);
+            self.recent
+                .insert(level as u8, entries / TILE_WIDTH as u64, hashes.clone());
+        }
+    }
+
+    /// Keeps, per level, only the partial tile and the two full tiles before it.
+    fn forget_old_tiles(&mut self) {
+        let size = self.state.size();
+        self.recent.retain(|level, index| {
+            let current = crate::ledger::tiles::entries_at_level(size, level) / TILE_WIDTH as u64;
+            index + 2 >= current
+        });
+    }
+}
+
+/// Builds inclusion proofs for `indexes` in the tree of `size` leaves, reading from the
+/// store only the tiles that `tiles` lacks.
+pub async fn build_proofs<S: AuditStore>(
+    store: &S,
+    mut tiles: TileSet,
+    indexes: &[u64],
+    size: u64,
+) -> Result<HashMap<u64, Vec<Hash>>, String> {
+    let mut nodes: Vec<NodeId> = Vec::new();
+    for index in indexes {
+        nodes.extend(needed_nodes(Some(*index), None, size));
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    let missing: Vec<(u8, u64)> = tiles_for_nodes(&nodes)
+        .into_iter()
+        .filter(|(level, index, width)| !tiles.contains(*level, *index, *width))
+        .map(|(level, index, _)| (level, index))
+        .collect();
+    if !missing.is_empty() {
+        tiles.merge(
+            store
+                .tiles(&missing)
+                .await
+                .map_err(|error| error.to_string())?,
+        );
+    }
+    let mut source = MemoNodes::new(&tiles);
+    let mut proofs = HashMap::with_capacity(indexes.len());
+    for index in indexes {
+        let proof =
+            inclusion_proof(*index, size, &mut source).map_err(|error| error.to_string())?;
+        proofs.insert(*index, proof);
+    }
+    Ok(proofs)
+}

@@ -1,0 +1,654 @@
+//! Request handlers. Each checks its scope first, then validates input completely before
+//! anything is submitted, so a rejected request writes nothing.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::auth::Scope;
+use super::error::ApiError;
+use super::{App, mask_payload, parse_json};
+use crate::event::{FieldError, NewEvent};
+use crate::ledger::hash::Hash;
+use crate::ledger::proof::{consistency_proof, needed_nodes, root_hash};
+use crate::ledger::tiles::{MemoNodes, TILE_WIDTH, TileId, parse_entries_path, tiles_for_nodes};
+use crate::retention::{self, ERASE_ACTION, HOLD_ADD_ACTION, HOLD_RELEASE_ACTION, PURGE_ACTION};
+use crate::sequencer::{Ack, Erasure, build_proofs};
+use crate::store::{AuditStore, EventQuery, StoredCheckpoint, StoredEvent};
+
+type AppState<S> = State<Arc<App<S>>>;
+
+fn b64_list(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|hash| BASE64.encode(hash)).collect()
+}
+
+fn ack_json(ack: &Ack) -> Value {
+    json!({
+        "index": ack.index,
+        "event_id": ack.event_id.to_string(),
+        "duplicate": ack.duplicate,
+        "leaf": String::from_utf8_lossy(&ack.leaf),
+        "tree_size": ack.checkpoint.size,
+        "inclusion_proof": b64_list(&ack.proof),
+        "checkpoint": ack.checkpoint.note,
+    })
+}
+
+fn validate_event<S>(app: &App<S>, mut value: Value) -> Result<NewEvent, FieldError> {
+    if let Some(payload) = value.get_mut("payload") {
+        *payload = mask_payload(payload.take());
+    }
+    NewEvent::from_json(&value, app.config.max_payload_bytes)
+}
+
+pub(super) async fn append<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Append).await?;
+    let value = parse_json(body, app.config.max_body_bytes)?;
+    let event = validate_event(&app, value).map_err(ApiError::field)?;
+    let acks = app.sequencer.append(vec![event]).await?;
+    let ack = acks
+        .first()
+        .ok_or_else(|| ApiError::Internal("empty acknowledgement".to_owned()))?;
+    Ok(Json(ack_json(ack)))
+}
+
+pub(super) async fn append_batch<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Append).await?;
+    let value = parse_json(body, app.config.max_body_bytes)?;
+    let Some(Value::Array(items)) = value.get("events").cloned() else {
+        return Err(ApiError::field(FieldError::new(
+            "events",
+            "must be an array of events",
+        )));
+    };
+    if items.is_empty() || items.len() > app.config.max_batch_events {
+        return Err(ApiError::field(FieldError::new(
+            "events",
+            format!(
+                "must hold 1 to {} events, found {}",
+                app.config.max_batch_events,
+                items.len()
+            ),
+        )));
+    }
+    let mut events = Vec::with_capacity(items.len());
+    for (position, item) in items.into_iter().enumerate() {
+        let event = validate_event(&app, item).map_err(|error| {
+            ApiError::field(FieldError::new(
+                &format!("events[{position}].{}", error.field),
+                error.reason,
+            ))
+        })?;
+        events.push(event);
+    }
+    let acks = app.sequencer.append(events).await?;
+    Ok(Json(
+        json!({"acks": acks.iter().map(ack_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct QueryParams {
+    tenant: Option<String>,
+    actor: Option<String>,
+    resource: Option<String>,
+    action: Option<String>,
+    /// RFC 3339, inclusive.
+    from: Option<String>,
+    /// RFC 3339, exclusive.
+    to: Option<String>,
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+fn parse_time(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    text.map(|text| {
+        text.parse::<Timestamp>()
+            .map(|time| time.as_microsecond())
+            .map_err(|_| {
+                ApiError::field(FieldError::new(
+                    field,
+                    "must be an RFC 3339 time such as 2026-12-01T00:00:00Z",
+                ))
+            })
+    })
+    .transpose()
+}
+
+async fn latest<S: AuditStore>(app: &App<S>) -> Result<StoredCheckpoint, ApiError> {
+    app.store
+        .latest_checkpoint()
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the log is empty; no checkpoint exists yet".to_owned()))
+}
+
+/// Renders stored events with inclusion proofs against one checkpoint.
+async fn events_with_proofs<S: AuditStore>(
+    app: &App<S>,
+    events: Vec<StoredEvent>,
+    checkpoint: &StoredCheckpoint,
+) -> Result<Vec<Value>, ApiError> {
+    let visible: Vec<StoredEvent> = events
+        .into_iter()
+        .filter(|e| e.index < checkpoint.size)
+        .collect();
+    let indexes: Vec<u64> = visible.iter().map(|e| e.index).collect();
+    let proofs = build_proofs(
+        app.store.as_ref(),
+        Default::default(),
+        &indexes,
+        checkpoint.size,
+    )
+    .await
+    .map_err(ApiError::Internal)?;
+    Ok(visible
+        .iter()
+        .map(|event| {
+            let payload: Value = event
+                .payload
+                .as_ref()
+                .and_then(|p| serde_json::from_str(&p.payload).ok())
+                .unwrap_or(Value::Null);
+            json!({
+                "index": event.index,
+                "leaf": String::from_utf8_lossy(&event.leaf),
+                "payload": payload,
+                "payload_salt": event.payload.as_ref().map(|p| crate::ledger::hash::to_hex(&p.salt)),
+                "erased": event.payload.is_none(),
+                "inclusion_proof": proofs.get(&event.index).map(|proof| b64_list(proof)).unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+pub(super) async fn query<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    params: Result<Query<QueryParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Read).await?;
+    let Query(params) = params.map_err(|rejection| {
+        ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
+    })?;
+    let limit = params.limit.unwrap_or(100);
+    if limit == 0 || limit > app.config.max_query_rows {
+        return Err(ApiError::field(FieldError::new(
+            "limit",
+            format!("must be from 1 to {}", app.config.max_query_rows),
+        )));
+    }
+    let query = EventQuery {
+        tenant: params.tenant,
+        actor: params.actor,
+        resource: params.resource,
+        action: params.action,
+        from_us: parse_time("from", params.from.as_deref())?,
+        to_us: parse_time("to", params.to.as_deref())?,
+        after_index: params.after,
+        limit,
+    };
+    let checkpoint = latest(&app).await?;
+    let events = app.store.query(&query).await?;
+    let rendered = events_with_proofs(&app, events, &checkpoint).await?;
+    Ok(Json(json!({
+        "tree_size": checkpoint.size,
+        "checkpoint": checkpoint.note,
+        "events": rendered,
+    })))
+}
+
+fn parse_event_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(text)
+        .map_err(|_| ApiError::field(FieldError::new("event_id", "must be a UUID")))
+}
+
+async fn find_event<S: AuditStore>(app: &App<S>, event_id: Uuid) -> Result<StoredEvent, ApiError> {
+    app.store
+        .events_by_ids(&[event_id])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("no event with id {event_id}")))
+}
+
+pub(super) async fn event_by_id<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Read).await?;
+    let event = find_event(&app, parse_event_id(&event_id)?).await?;
+    let checkpoint = latest(&app).await?;
+    let mut rendered = events_with_proofs(&app, vec![event], &checkpoint).await?;
+    let mut body = rendered
+        .pop()
+        .ok_or_else(|| ApiError::NotFound("event is not yet in a checkpoint".to_owned()))?;
+    body["tree_size"] = json!(checkpoint.size);
+    body["checkpoint"] = json!(checkpoint.note);
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EraseRequest {
+    reason: String,
+}
+
+pub(super) async fn erase<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = app.authorize(&headers, Scope::Admin).await?;
+    let value = parse_json(body, app.config.max_body_bytes)?;
+    let request: EraseRequest = serde_json::from_value(value).map_err(|error| {
+        ApiError::field(FieldError::new(
+            "reason",
+            format!("body must be {{\"reason\": string}}: {error}"),
+        ))
+    })?;
+    if request.reason.trim().is_empty() {
+        return Err(ApiError::field(FieldError::new(
+            "reason",
+            "must not be empty",
+        )));
+    }
+    let target = find_event(&app, parse_event_id(&event_id)?).await?;
+    if target.payload.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "the payload of event {event_id} is already erased"
+        )));
+    }
+    let holds = app.store.active_holds().await?;
+    if retention::is_held(&holds, &target.columns) {
+        return Err(ApiError::Conflict(format!(
+            "event {event_id} is under a legal hold"
+        )));
+    }
+    let event = retention::erasure_event(
+        &target,
+        &format!("token:{}", token.name),
+        ERASE_ACTION,
+        &request.reason,
+    )
+    .map_err(ApiError::field)?;
+    let acks = app
+        .sequencer
+        .erase(vec![Erasure {
+            index: target.index,
+            event,
+        }])
+        .await?;
+    tracing::info!(index = target.index, token_name = %token.name, "payload erased on request");
+    Ok(Json(
+        json!({"erased_index": target.index, "erasure": acks.first().map(ack_json)}),
+    ))
+}
+
+pub(super) async fn checkpoint_json<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Read).await?;
+    let checkpoint = latest(&app).await?;
+    Ok(Json(json!({
+        "tree_size": checkpoint.size,
+        "root": BASE64.encode(checkpoint.root),
+        "checkpoint": checkpoint.note,
+        "log_key": app.signer.verifier().to_text(),
+    })))
+}
+
+pub(super) async fn checkpoint_text<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.authorize(&headers, Scope::Audit).await?;
+    let checkpoint = latest(&app).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        checkpoint.note,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InclusionParams {
+    index: u64,
+    size: Option<u64>,
+}
+
+pub(super) async fn inclusion<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    params: Result<Query<InclusionParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Read).await?;
+    let Query(params) = params.map_err(|rejection| {
+        ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
+    })?;
+    let checkpoint = latest(&app).await?;
+    let size = params.size.unwrap_or(checkpoint.size);
+    if size > checkpoint.size || params.index >= size {
+        return Err(ApiError::field(FieldError::new(
+            "index",
+            format!(
+                "index must be below size, and size at most {}",
+                checkpoint.size
+            ),
+        )));
+    }
+    let proofs = build_proofs(
+        app.store.as_ref(),
+        Default::default(),
+        &[params.index],
+        size,
+    )
+    .await
+    .map_err(ApiError::Internal)?;
+    let leaf = app
+        .store
+        .event_by_index(params.index)
+        .await?
+        .map(|e| e.leaf);
+    Ok(Json(json!({
+        "index": params.index,
+        "tree_size": size,
+        "leaf": leaf.map(|leaf| String::from_utf8_lossy(&leaf).into_owned()),
+        "inclusion_proof": proofs.get(&params.index).map(|p| b64_list(p)).unwrap_or_default(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConsistencyParams {
+    from: u64,
+    to: Option<u64>,
+}
+
+pub(super) async fn consistency<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    params: Result<Query<ConsistencyParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Audit).await?;
+    let Query(params) = params.map_err(|rejection| {
+        ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
+    })?;
+    let checkpoint = latest(&app).await?;
+    let to = params.to.unwrap_or(checkpoint.size);
+    if to > checkpoint.size || params.from > to {
+        return Err(ApiError::field(FieldError::new(
+            "from",
+            format!("need from <= to <= {}", checkpoint.size),
+        )));
+    }
+    let (proof, from_root, to_root) =
+        consistency_between(app.store.as_ref(), params.from, to).await?;
+    Ok(Json(json!({
+        "from": params.from,
+        "to": to,
+        "from_root": BASE64.encode(from_root),
+        "to_root": BASE64.encode(to_root),
+        "consistency_proof": b64_list(&proof),
+    })))
+}
+
+/// Builds the consistency proof between two sizes and both roots from stored tiles.
+pub async fn consistency_between<S: AuditStore>(
+    store: &S,
+    from: u64,
+    to: u64,
+) -> Result<(Vec<Hash>, Hash, Hash), ApiError> {
+    let nodes = needed_nodes(None, Some(from), to);
+    let wanted: Vec<(u8, u64)> = tiles_for_nodes(&nodes)
+        .into_iter()
+        .map(|(l, i, _)| (l, i))
+        .collect();
+    let tiles = store.tiles(&wanted).await?;
+    let mut source = MemoNodes::new(&tiles);
+    let proof = consistency_proof(from, to, &mut source)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let from_root =
+        root_hash(from, &mut source).map_err(|error| ApiError::Internal(error.to_string()))?;
+    let to_root =
+        root_hash(to, &mut source).map_err(|error| ApiError::Internal(error.to_string()))?;
+    Ok((proof, from_root, to_root))
+}
+
+pub(super) async fn holds<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    app.authorize(&headers, Scope::Admin).await?;
+    let holds = app.store.active_holds().await?;
+    Ok(Json(json!({"holds": holds.iter().map(|h| json!({
+        "id": h.id, "tenant": h.tenant, "resource_prefix": h.resource_prefix, "reason": h.reason,
+    })).collect::<Vec<_>>()})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldRequest {
+    tenant: String,
+    #[serde(default)]
+    resource_prefix: String,
+    reason: String,
+}
+
+pub(super) async fn add_hold<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = app.authorize(&headers, Scope::Admin).await?;
+    let value = parse_json(body, app.config.max_body_bytes)?;
+    let request: HoldRequest = serde_json::from_value(value).map_err(|error| {
+        ApiError::bad(format!(
+            "body must be {{\"tenant\", \"resource_prefix\", \"reason\"}}: {error}"
+        ))
+    })?;
+    if request.tenant.is_empty() || request.reason.trim().is_empty() {
+        return Err(ApiError::field(FieldError::new(
+            "reason",
+            "tenant and reason must not be empty",
+        )));
+    }
+    let event = retention::system_event(
+        &request.tenant,
+        &format!("token:{}", token.name),
+        HOLD_ADD_ACTION,
+        &format!("hold/{}", request.resource_prefix),
+        json!({"resource_prefix": request.resource_prefix, "reason": request.reason}),
+    )
+    .map_err(ApiError::field)?;
+    let id = app
+        .store
+        .add_hold(&request.tenant, &request.resource_prefix, &request.reason)
+        .await?;
+    let acks = app.sequencer.append(vec![event]).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "event": acks.first().map(ack_json)})),
+    ))
+}
+
+pub(super) async fn release_hold<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let token = app.authorize(&headers, Scope::Admin).await?;
+    let holds = app.store.active_holds().await?;
+    let hold = holds
+        .iter()
+        .find(|hold| hold.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no active legal hold with id {id}")))?;
+    let event = retention::system_event(
+        &hold.tenant,
+        &format!("token:{}", token.name),
+        HOLD_RELEASE_ACTION,
+        &format!("hold/{}", hold.resource_prefix),
+        json!({"hold_id": id, "reason": hold.reason}),
+    )
+    .map_err(ApiError::field)?;
+    app.store.release_hold(id).await?;
+    let acks = app.sequencer.append(vec![event]).await?;
+    Ok(Json(
+        json!({"released": id, "event": acks.first().map(ack_json)}),
+    ))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PurgeRequest {
+    /// Maximum payloads to erase in this call.
+    limit: Option<u32>,
+}
+
+pub(super) async fn purge<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = app.authorize(&headers, Scope::Admin).await?;
+    let request: PurgeRequest = match body {
+        Ok(bytes) if bytes.is_empty() => PurgeRequest::default(),
+        other => serde_json::from_value(parse_json(other, app.config.max_body_bytes)?).map_err(
+            |error| ApiError::bad(format!("body must be {{\"limit\": number}}: {error}")),
+        )?,
+    };
+    let limit = request.limit.unwrap_or(1000).min(10_000);
+    let now = Timestamp::now();
+    let policy = &app.config.retention;
+    let horizon = now.as_microsecond() - i64::from(policy.min_days()) * 86_400_000_000;
+    let candidates = app.store.payloads_recorded_before(horizon, limit).await?;
+    let holds = app.store.active_holds().await?;
+    let mut erasures = Vec::new();
+    let mut held = 0u64;
+    for event in &candidates {
+        if !policy.expired(&event.columns, now) {
+            continue;
+        }
+        if retention::is_held(&holds, &event.columns) {
+            held += 1;
+            continue;
+        }
+        let days = policy.days_for(&event.columns.action);
+        let reason = format!("retention period of {days} days expired");
+        let erasure = retention::erasure_event(
+            event,
+            &format!("token:{}", token.name),
+            PURGE_ACTION,
+            &reason,
+        )
+        .map_err(ApiError::field)?;
+        erasures.push(Erasure {
+            index: event.index,
+            event: erasure,
+        });
+    }
+    let erased: Vec<u64> = erasures.iter().map(|e| e.index).collect();
+    if !erasures.is_empty() {
+        app.sequencer.erase(erasures).await?;
+    }
+    tracing::info!(erased = erased.len(), held, "retention purge finished");
+    Ok(Json(json!({"erased": erased, "skipped_held": held})))
+}
+
+pub(super) async fn tile<S: AuditStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    app.authorize(&headers, Scope::Audit).await?;
+    let full_path = format!("tile/{path}");
+    let checkpoint = latest(&app).await?;
+    let body = if path.starts_with("entries/") {
+        let (index, width) =
+            parse_entries_path(&full_path).map_err(|error| ApiError::bad(error.to_string()))?;
+        let start = index * TILE_WIDTH as u64;
+        let end = start + u64::from(width);
+        if end > checkpoint.size {
+            return Err(ApiError::NotFound(format!(
+                "{full_path} is beyond the tree size {}",
+                checkpoint.size
+            )));
+        }
+        let entries = app.store.entries(start, end).await?;
+        let mut body = Vec::new();
+        for entry in entries {
+            let length = u16::try_from(entry.leaf.len()).map_err(|_| {
+                ApiError::Internal(format!("entry {} is longer than 65535 bytes", entry.index))
+            })?;
+            body.extend_from_slice(&length.to_be_bytes());
+            body.extend_from_slice(&entry.leaf);
+        }
+        body
+    } else {
+        let tile = TileId::parse(&full_path).map_err(|error| ApiError::bad(error.to_string()))?;
+        let tiles = app.store.tiles(&[(tile.level, tile.index)]).await?;
+        let width = usize::from(tile.width);
+        let hashes = tiles
+            .get(tile.level, tile.index)
+            .filter(|hashes| hashes.len() >= width)
+            .ok_or_else(|| ApiError::NotFound(format!("{full_path} does not exist")))?;
+        crate::ledger::tiles::encode_tile(&hashes[..width])
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub(super) async fn ready<S: AuditStore>(State(app): AppState<S>) -> Response {
+    if app.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match app.store.latest_checkpoint().await {
+        Ok(_) => (StatusCode::OK, "ready\n").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+pub(super) async fn metrics<S: AuditStore>(State(app): AppState<S>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}

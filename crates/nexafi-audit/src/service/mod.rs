@@ -1,0 +1,294 @@
+//! `nexafi audit serve`: the HTTP API over a store and a sequencer.
+//!
+//! [`router`] builds the whole API, so tests call it without a socket. Routes and their
+//! scopes are listed in [`ROUTES`], which a test checks against the OpenAPI document
+//! served at `/openapi.json`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::Value;
+
+use crate::ledger::note::NoteSigner;
+use crate::metrics::Metrics;
+use crate::retention::RetentionPolicy;
+use crate::sequencer::SequencerHandle;
+use crate::store::{AuditStore, StoredToken};
+
+pub mod auth;
+pub mod error;
+mod handlers;
+
+use auth::{Scope, TokenCache, grants};
+use error::ApiError;
+
+/// The OpenAPI 3.1 document of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route: method, path (axum syntax) and the scope it needs (`None`: no token).
+pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
+    ("POST", "/v1/events", Some(Scope::Append)),
+    ("POST", "/v1/events/batch", Some(Scope::Append)),
+    ("GET", "/v1/events", Some(Scope::Read)),
+    ("GET", "/v1/events/{event_id}", Some(Scope::Read)),
+    ("POST", "/v1/events/{event_id}/erase", Some(Scope::Admin)),
+    ("GET", "/v1/checkpoint", Some(Scope::Read)),
+    ("GET", "/v1/proof/inclusion", Some(Scope::Read)),
+    ("GET", "/v1/proof/consistency", Some(Scope::Audit)),
+    ("GET", "/v1/holds", Some(Scope::Admin)),
+    ("POST", "/v1/holds", Some(Scope::Admin)),
+    ("DELETE", "/v1/holds/{id}", Some(Scope::Admin)),
+    ("POST", "/v1/purge", Some(Scope::Admin)),
+    ("GET", "/checkpoint", Some(Scope::Audit)),
+    ("GET", "/tile/{*path}", Some(Scope::Audit)),
+    ("GET", "/healthz", None),
+    ("GET", "/readyz", None),
+    ("GET", "/metrics", None),
+    ("GET", "/openapi.json", None),
+];
+
+/// Limits of the HTTP API.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest payload of one event as canonical JSON, in bytes.
+    pub max_payload_bytes: usize,
+    /// Maximum events in one batch request.
+    pub max_batch_events: usize,
+    /// Maximum rows one query returns.
+    pub max_query_rows: u32,
+    pub retention: RetentionPolicy,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            max_body_bytes: 1024 * 1024,
+            max_payload_bytes: crate::event::DEFAULT_MAX_PAYLOAD_BYTES,
+            max_batch_events: 1000,
+            max_query_rows: 1000,
+            retention: RetentionPolicy::default(),
+        }
+    }
+}
+
+/// Shared state of the service.
+pub struct App<S> {
+    pub store: Arc<S>,
+    pub sequencer: SequencerHandle,
+    pub signer: Arc<NoteSigner>,
+    pub metrics: Arc<Metrics>,
+    pub config: ServiceConfig,
+    tokens: TokenCache,
+    shutting_down: AtomicBool,
+}
+
+impl<S: AuditStore> App<S> {
+    pub fn new(
+        store: Arc<S>,
+        sequencer: SequencerHandle,
+        signer: Arc<NoteSigner>,
+        metrics: Arc<Metrics>,
+        config: ServiceConfig,
+    ) -> App<S> {
+        App {
+            store,
+            sequencer,
+            signer,
+            metrics,
+            config,
+            tokens: TokenCache::default(),
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    /// Makes /readyz fail so load balancers stop sending traffic during shutdown.
+    pub fn mark_shutting_down(&self) {
+        self.shutting_down.store(true, Ordering::Relaxed);
+    }
+
+    /// Checks the bearer token and its scope; the token itself is never logged.
+    pub(crate) async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        scope: Scope,
+    ) -> Result<StoredToken, ApiError> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let found = self
+            .tokens
+            .lookup(self.store.as_ref(), token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if grants(&found, scope) {
+            Ok(found)
+        } else {
+            tracing::warn!(token_name = %found.name, scope = scope.as_str(), "request rejected: missing scope");
+            Err(ApiError::Forbidden(scope.as_str()))
+        }
+    }
+}
+
+/// Builds the router with every route of [`ROUTES`].
+pub fn router<S: AuditStore>(app: Arc<App<S>>) -> Router {
+    let body_limit = app.config.max_body_bytes;
+    Router::new()
+        .route(
+            "/v1/events",
+            post(handlers::append::<S>).get(handlers::query::<S>),
+        )
+        .route("/v1/events/batch", post(handlers::append_batch::<S>))
+        .route("/v1/events/{event_id}", get(handlers::event_by_id::<S>))
+        .route("/v1/events/{event_id}/erase", post(handlers::erase::<S>))
+        .route("/v1/checkpoint", get(handlers::checkpoint_json::<S>))
+        .route("/v1/proof/inclusion", get(handlers::inclusion::<S>))
+        .route("/v1/proof/consistency", get(handlers::consistency::<S>))
+        .route(
+            "/v1/holds",
+            get(handlers::holds::<S>).post(handlers::add_hold::<S>),
+        )
+        .route("/v1/holds/{id}", delete(handlers::release_hold::<S>))
+        .route("/v1/purge", post(handlers::purge::<S>))
+        .route("/checkpoint", get(handlers::checkpoint_text::<S>))
+        .route("/tile/{*path}", get(handlers::tile::<S>))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(handlers::ready::<S>))
+        .route("/metrics", get(handlers::metrics::<S>))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { ApiError::NotFound("no such route".to_owned()) })
+        .layer(middleware::from_fn(trace_request))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(app)
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Logs each request with method, route and status; headers (and so tokens) are not
+/// recorded.
+async fn trace_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    }
+    response
+}
+
+/// Parses a JSON body, reporting malformed JSON and oversized bodies as 400 and 413.
+pub(crate) fn parse_json(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    limit: usize,
+) -> Result<Value, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::bad(format!("cannot read the request body: {rejection}"))
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|error| {
+        ApiError::bad(format!(
+            "request body is not valid JSON: {error} (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })
+}
+
+/// Masks sensitive values in a payload before it is stored.
+///
+/// It returns the payload unchanged for now: the DLP crate (card numbers, IBANs,
+/// national ids) is wired in here when it lands, so every append path already passes
+/// through this one function.
+pub fn mask_payload(payload: Value) -> Value {
+    payload
+}
+
+/// Certificate chain and private key files (PEM) for HTTPS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// Time running requests get to finish after a shutdown request, with TLS.
+const TLS_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves the API on `listener` (over HTTPS when `tls` is given) until `shutdown`
+/// completes, then stops accepting requests, lets running ones finish and waits for the
+/// sequencer to drain its queue.
+pub async fn run<S: AuditStore>(
+    listener: tokio::net::TcpListener,
+    app: Arc<App<S>>,
+    sequencer_task: tokio::task::JoinHandle<()>,
+    tls: Option<TlsFiles>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let address = listener.local_addr()?;
+    let flag = Arc::clone(&app);
+    let on_shutdown = async move {
+        shutdown.await;
+        flag.mark_shutting_down();
+        tracing::info!("shutdown requested; finishing running requests");
+    };
+    let served = match tls {
+        None => {
+            tracing::info!(%address, "audit service listening over HTTP");
+            axum::serve(listener, router(Arc::clone(&app)))
+                .with_graceful_shutdown(on_shutdown)
+                .await
+        }
+        Some(files) => {
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .map_err(|error| {
+                        std::io::Error::new(
+                            error.kind(),
+                            format!(
+                                "cannot load TLS certificate {} and key {}: {error}",
+                                files.cert.display(),
+                                files.key.display()
+                            ),
+                        )
+                    })?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                on_shutdown.await;
+                stopper.graceful_shutdown(Some(TLS_DRAIN));
+            });
+            tracing::info!(%address, "audit service listening over HTTPS");
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(router(Arc::clone(&app)).into_make_service())
+                .await
+        }
+    };
+    // The sequencer stops once the last handle (held by the app) is gone.
+    drop(app);
+    if let Err(error) = sequencer_task.await {
+        tracing::error!(%error, "the sequencer task failed");
+    }
+    tracing::info!("audit service stopped");
+    served
+}

@@ -1,0 +1,155 @@
+//! Embedded migrations. Each entry is applied once, in order, and recorded in
+//! `schema_migrations`; applied entries must never change.
+
+/// SQLite migrations.
+pub const SQLITE: &[&str] = &[r#"
+CREATE TABLE events (
+    idx INTEGER PRIMARY KEY,
+    event_id BLOB NOT NULL UNIQUE,
+    tenant TEXT NOT NULL,
+    event_time_us INTEGER NOT NULL,
+    recorded_time_us INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    amount TEXT,
+    currency TEXT,
+    leaf BLOB NOT NULL
+);
+CREATE INDEX events_tenant_time ON events (tenant, event_time_us);
+CREATE INDEX events_tenant_actor ON events (tenant, actor);
+CREATE INDEX events_tenant_resource ON events (tenant, resource);
+CREATE TABLE payloads (
+    idx INTEGER PRIMARY KEY,
+    salt BLOB NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE TABLE tiles (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE partial_tiles (
+    level INTEGER PRIMARY KEY,
+    idx INTEGER NOT NULL,
+    hashes BLOB NOT NULL
+);
+CREATE TABLE checkpoints (
+    size INTEGER PRIMARY KEY,
+    root BLOB NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    secret_sha256 BLOB PRIMARY KEY,
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL
+);
+CREATE TABLE legal_holds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    resource_prefix TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    released INTEGER NOT NULL DEFAULT 0
+);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER tiles_no_update BEFORE UPDATE ON tiles
+BEGIN SELECT RAISE(ABORT, 'audit tiles are append-only'); END;
+CREATE TRIGGER tiles_no_delete BEFORE DELETE ON tiles
+BEGIN SELECT RAISE(ABORT, 'audit tiles are append-only'); END;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+"#];
+
+/// PostgreSQL migrations, run inside the store's own schema.
+pub const POSTGRES: &[&str] = &[r#"
+CREATE TABLE events (
+    idx BIGINT PRIMARY KEY,
+    event_id UUID NOT NULL UNIQUE,
+    tenant TEXT NOT NULL,
+    event_time_us BIGINT NOT NULL,
+    recorded_time_us BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    amount TEXT,
+    currency TEXT,
+    leaf BYTEA NOT NULL
+);
+CREATE INDEX events_tenant_time ON events (tenant, event_time_us);
+CREATE INDEX events_tenant_actor ON events (tenant, actor);
+CREATE INDEX events_tenant_resource ON events (tenant, resource);
+CREATE TABLE payloads (
+    idx BIGINT PRIMARY KEY,
+    salt BYTEA NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE TABLE tiles (
+    level SMALLINT NOT NULL,
+    idx BIGINT NOT NULL,
+    hashes BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+ALTER TABLE tiles ALTER COLUMN hashes SET STORAGE EXTERNAL;
+CREATE TABLE partial_tiles (
+    level SMALLINT PRIMARY KEY,
+    idx BIGINT NOT NULL,
+    hashes BYTEA NOT NULL
+);
+CREATE TABLE checkpoints (
+    size BIGINT PRIMARY KEY,
+    root BYTEA NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    secret_sha256 BYTEA PRIMARY KEY,
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL
+);
+CREATE TABLE legal_holds (
+    id BIGSERIAL PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    resource_prefix TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    released BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE FUNCTION reject_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit table % is append-only (% rejected)', TG_TABLE_NAME, TG_OP;
+END;
+$$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER tiles_append_only BEFORE UPDATE OR DELETE ON tiles
+    FOR EACH ROW EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER tiles_no_truncate BEFORE TRUNCATE ON tiles
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON checkpoints
+    FOR EACH ROW EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_audit_change();
+DO $$
+BEGIN
+    -- The application role, when the administrator created it, may only add rows to
+    -- the append-only tables (see docs/audit.md).
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nexafi_audit_app') THEN
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO nexafi_audit_app', current_schema());
+        REVOKE ALL ON events, tiles, checkpoints FROM nexafi_audit_app;
+        GRANT SELECT, INSERT ON events, tiles, checkpoints TO nexafi_audit_app;
+        GRANT SELECT, INSERT, UPDATE ON partial_tiles TO nexafi_audit_app;
+        GRANT SELECT, INSERT, DELETE ON payloads TO nexafi_audit_app;
+        GRANT SELECT, INSERT, UPDATE ON tokens, legal_holds TO nexafi_audit_app;
+        GRANT USAGE ON SEQUENCE legal_holds_id_seq TO nexafi_audit_app;
+    END IF;
+END;
+$$;
+"#];

@@ -1,0 +1,472 @@
+//! The full audit: re-derive the tree from every entry and compare it with signed
+//! checkpoints, stored tiles and the query columns.
+//!
+//! [`Auditor`] consumes entries in index order from any source (a store, a bundle) and
+//! reports the first problem with its index, so a tampered row is named.
+
+use crate::event::{Envelope, payload_commitment};
+use crate::ledger::hash::{Hash, leaf_hash, to_hex};
+use crate::ledger::note::{Checkpoint, NoteVerifier};
+use crate::ledger::tiles::{TileUpdate, TreeState};
+use crate::retention::{ERASE_ACTION, PURGE_ACTION};
+use crate::store::{AuditStore, EventColumns, StoredEvent};
+
+/// Entries read from a store per query during an audit.
+const PAGE: u64 = 10_000;
+
+/// A failed audit: what is wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuditFailure {
+    #[error("checkpoint does not verify: {0}")]
+    Checkpoint(String),
+    #[error(
+        "expected entry {expected}, found entry {found}: entries are missing, duplicated or reordered"
+    )]
+    Gap { expected: u64, found: u64 },
+    #[error("entry {index}: {reason}")]
+    Entry { index: u64, reason: String },
+    #[error("stored tile {level}/{index} differs from the tile re-derived from the entries")]
+    Tile { level: u8, index: u64 },
+    #[error("the log has {found} entries but the checkpoint covers {expected}")]
+    Size { expected: u64, found: u64 },
+    #[error("root re-derived from {size} entries differs from the checkpoint root")]
+    Root { size: u64 },
+    #[error("the log is not consistent with the trusted checkpoint of size {size}: {reason}")]
+    Trusted { size: u64, reason: String },
+    #[error("reading the log failed: {0}")]
+    Read(String),
+}
+
+/// Summary of a passing audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditReport {
+    pub size: u64,
+    pub root: Hash,
+    pub payloads_checked: u64,
+    pub payloads_erased: u64,
+}
+
+/// Payload check the auditor can make for one entry.
+#[derive(Clone, Copy, Debug)]
+pub enum PayloadCheck<'a> {
+    /// The payload and salt, to check against the leaf's commitment.
+    Present { salt: &'a [u8], payload: &'a str },
+    /// The payload was erased.
+    Erased,
+    /// The source does not carry payloads (tlog-tiles entry bundles).
+    NotAvailable,
+}
+
+impl<'a> PayloadCheck<'a> {
+    /// Present when both parts are there, else erased.
+    pub fn from_parts(parts: Option<(&'a [u8], &'a str)>) -> Self {
+        match parts {
+            Some((salt, payload)) => PayloadCheck::Present { salt, payload },
+            None => PayloadCheck::Erased,
+        }
+    }
+}
+
+/// One entry of a page given to [`Auditor::push_page`].
+#[derive(Clone, Copy, Debug)]
+pub struct PageEntry<'a> {
+    pub index: u64,
+    pub leaf: &'a [u8],
+    pub columns: Option<&'a EventColumns>,
+    pub payload: PayloadCheck<'a>,
+}
+
+enum PayloadOutcome {
+    Checked,
+    Erased,
+    Unchecked,
+}
+
+/// The result of checking one entry on its own, before its place in the log is checked.
+struct CheckedEntry {
+    leaf_hash: Hash,
+    payload: PayloadOutcome,
+    erasure_target: Option<u64>,
+}
+
+/// Checks one entry: canonical leaf of this log, query columns equal to the leaf, and
+/// the payload against its commitment.
+fn check_entry(
+    origin: &str,
+    index: u64,
+    leaf: &[u8],
+    columns: Option<&EventColumns>,
+    payload: PayloadCheck<'_>,
+) -> Result<CheckedEntry, AuditFailure> {
+    let entry = |reason: String| AuditFailure::Entry { index, reason };
+    let envelope = Envelope::from_leaf(leaf).map_err(entry)?;
+    if envelope.origin != origin {
+        return Err(entry(format!(
+            "leaf belongs to log `{}`, not `{origin}`",
+            envelope.origin
+        )));
+    }
+    if let Some(columns) = columns
+        && EventColumns::from_envelope(&envelope).as_ref() != Some(columns)
+    {
+        return Err(entry(
+            "query columns differ from the leaf (a stored column was changed)".to_owned(),
+        ));
+    }
+    let payload = match payload {
+        PayloadCheck::Present { salt, payload } => {
+            if to_hex(&payload_commitment(salt, payload)) != envelope.payload_sha256 {
+                return Err(entry(
+                    "payload or salt does not match the leaf's commitment".to_owned(),
+                ));
+            }
+            PayloadOutcome::Checked
+        }
+        PayloadCheck::Erased => PayloadOutcome::Erased,
+        PayloadCheck::NotAvailable => PayloadOutcome::Unchecked,
+    };
+    let is_erasure = envelope.action == ERASE_ACTION || envelope.action == PURGE_ACTION;
+    let erasure_target = if is_erasure {
+        envelope
+            .resource
+            .strip_prefix("event/")
+            .and_then(|text| text.parse::<u64>().ok())
+    } else {
+        None
+    };
+    Ok(CheckedEntry {
+        leaf_hash: leaf_hash(leaf),
+        payload,
+        erasure_target,
+    })
+}
+
+/// Re-derives the tree entry by entry.
+pub struct Auditor {
+    origin: String,
+    state: TreeState,
+    /// The root when the tree had `trusted.0` leaves must equal `trusted.1`.
+    trusted: Option<(u64, Hash)>,
+    trusted_seen: bool,
+    trusted_root_ok: Option<bool>,
+    pub payloads_checked: u64,
+    pub payloads_erased: u64,
+    /// Tiles re-derived so far, for comparison with stored tiles.
+    pub derived_tiles: Vec<TileUpdate>,
+    keep_tiles: bool,
+    /// Leaf hashes checked but not yet added to the tree; they are appended in bulk
+    /// because each append copies the partial tiles it touched.
+    pending: Vec<Hash>,
+    /// Entries whose payload is gone, and entries named by erasure events; with
+    /// `require_erasure_events` every gone payload needs such an event.
+    erased: Vec<u64>,
+    erasure_targets: std::collections::HashSet<u64>,
+    pub require_erasure_events: bool,
+}
+
+impl Auditor {
+    pub fn new(origin: &str, trusted: Option<(u64, Hash)>, keep_tiles: bool) -> Auditor {
+        let mut auditor = Auditor {
+            origin: origin.to_owned(),
+            state: TreeState::default(),
+            trusted,
+            trusted_seen: false,
+            trusted_root_ok: None,
+            payloads_checked: 0,
+            payloads_erased: 0,
+            derived_tiles: Vec::new(),
+            keep_tiles,
+            pending: Vec::new(),
+            erased: Vec::new(),
+            erasure_targets: std::collections::HashSet::new(),
+            require_erasure_events: false,
+        };
+        auditor.check_trusted_point();
+        auditor
+    }
+
+    /// Continues an audit from a tree of `state.size()` leaves whose right edge is known
+    /// (for a bundle that starts mid-log).
+    pub fn resume(origin: &str, state: TreeState) -> Auditor {
+        let mut auditor = Auditor::new(origin, None, false);
+        auditor.state = state;
+        auditor
+    }
+
+    /// Number of entries checked so far.
+    pub fn size(&self) -> u64 {
+        self.state.size() + self.pending.len() as u64
+    }
+
+    /// Checks one entry and adds it to the tree.
+    pub fn push(
+        &mut self,
+        index: u64,
+        leaf: &[u8],
+        columns: Option<&EventColumns>,
+        payload: PayloadCheck<'_>,
+    ) -> Result<(), AuditFailure> {
+        let checked = check_entry(&self.origin, index, leaf, columns, payload)?;
+        self.accept(index, checked)
+    }
+
+    /// Checks a page of entries, decoding them on all cores, then adds them in order.
+    /// The result is the same as calling [`Auditor::push`] for each entry.
+    pub fn push_page(&mut self, entries: &[PageEntry<'_>]) -> Result<(), AuditFailure> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = entries.len().div_ceil(threads).max(1);
+        let origin = self.origin.as_str();
+        let results: Vec<Result<Vec<CheckedEntry>, AuditFailure>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|e| check_entry(origin, e.index, e.leaf, e.columns, e.payload))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker.join().unwrap_or_else(|_| {
+                        Err(AuditFailure::Read(
+                            "an audit worker thread panicked".to_owned(),
+                        ))
+                    })
+                })
+                .collect()
+        });
+        let mut position = 0;
+        for result in results {
+            for checked in result? {
+                self.accept(entries[position].index, checked)?;
+                position += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records one checked entry after the continuity check.
+    fn accept(&mut self, index: u64, checked: CheckedEntry) -> Result<(), AuditFailure> {
+        let expected = self.size();
+        if index != expected {
+            return Err(AuditFailure::Gap {
+                expected,
+                found: index,
+            });
+        }
+        match checked.payload {
+            PayloadOutcome::Checked => self.payloads_checked += 1,
+            PayloadOutcome::Erased => {
+                self.payloads_erased += 1;
+                self.erased.push(index);
+            }
+            PayloadOutcome::Unchecked => {}
+        }
+        if let Some(target) = checked.erasure_target {
+            self.erasure_targets.insert(target);
+        }
+        self.pending.push(checked.leaf_hash);
+        if self.pending.len() >= 4096 {
+            self.flush();
+        }
+        Ok(())
+    }
+
+    /// Adds the pending leaf hashes to the tree, stopping at the trusted size to record
+    /// the root there.
+    pub fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let mut rest: &[Hash] = &pending;
+        while !rest.is_empty() {
+            let mut take = rest.len();
+            if let Some((size, _)) = self.trusted
+                && size > self.state.size()
+            {
+                take = take.min((size - self.state.size()) as usize);
+            }
+            let updates = self.state.append(&rest[..take]);
+            if self.keep_tiles {
+                self.derived_tiles
+                    .extend(updates.into_iter().filter(TileUpdate::is_full));
+            }
+            self.check_trusted_point();
+            rest = &rest[take..];
+        }
+    }
+
+    fn check_trusted_point(&mut self) {
+        if let Some((size, root)) = self.trusted
+            && size == self.state.size()
+        {
+            self.trusted_seen = true;
+            self.trusted_root_ok = Some(self.state.root() == root);
+        }
+    }
+
+    /// Returns the partial tile of each level of the re-derived tree, as (level, index,
+    /// hashes).
+    pub fn partial_tiles(&mut self) -> Vec<(u8, u64, Vec<Hash>)> {
+        self.flush();
+        let size = self.state.size();
+        self.state
+            .partial_tiles()
+            .iter()
+            .enumerate()
+            .filter(|(_, hashes)| !hashes.is_empty())
+            .map(|(level, hashes)| {
+                let level = level as u8;
+                let index = crate::ledger::tiles::entries_at_level(size, level) / 256;
+                (level, index, hashes.clone())
+            })
+            .collect()
+    }
+
+    /// Compares the re-derived tree with the checkpoint; call after the last entry.
+    pub fn finish(mut self, checkpoint: &Checkpoint) -> Result<AuditReport, AuditFailure> {
+        self.flush();
+        if self.state.size() != checkpoint.size {
+            return Err(AuditFailure::Size {
+                expected: checkpoint.size,
+                found: self.state.size(),
+            });
+        }
+        if self.state.root() != checkpoint.root {
+            return Err(AuditFailure::Root {
+                size: checkpoint.size,
+            });
+        }
+        if self.require_erasure_events
+            && let Some(index) = self
+                .erased
+                .iter()
+                .find(|index| !self.erasure_targets.contains(index))
+        {
+            return Err(AuditFailure::Entry {
+                index: *index,
+                reason: "payload is missing and no erasure event records its removal".to_owned(),
+            });
+        }
+        if let Some((size, _)) = self.trusted {
+            if !self.trusted_seen {
+                return Err(AuditFailure::Trusted {
+                    size,
+                    reason: format!("the log has only {} entries", self.state.size()),
+                });
+            }
+            if self.trusted_root_ok != Some(true) {
+                return Err(AuditFailure::Trusted {
+                    size,
+                    reason: "the root at that size differs (history was rewritten)".to_owned(),
+                });
+            }
+        }
+        Ok(AuditReport {
+            size: checkpoint.size,
+            root: checkpoint.root,
+            payloads_checked: self.payloads_checked,
+            payloads_erased: self.payloads_erased,
+        })
+    }
+}
+
+/// Audits a whole store: every entry, every full tile and the latest checkpoint.
+pub async fn audit_store<S: AuditStore>(
+    store: &S,
+    log_key: &NoteVerifier,
+    trusted: Option<(u64, Hash)>,
+) -> Result<(AuditReport, String), AuditFailure> {
+    let read = |error: crate::store::StoreError| AuditFailure::Read(error.to_string());
+    let latest = store.latest_checkpoint().await.map_err(read)?;
+    let (checkpoint, note) = match latest {
+        Some(stored) => (
+            Checkpoint::open(&stored.note, log_key)
+                .map_err(|error| AuditFailure::Checkpoint(error.to_string()))?,
+            stored.note,
+        ),
+        None => {
+            return Err(AuditFailure::Checkpoint(
+                "the log has no checkpoint yet".to_owned(),
+            ));
+        }
+    };
+    let mut auditor = Auditor::new(&log_key.name, trusted, true);
+    auditor.require_erasure_events = true;
+    let mut start = 0;
+    loop {
+        // Read until no rows are left, so rows past the checkpoint size are noticed.
+        let end = start + PAGE;
+        let page: Vec<StoredEvent> = store.entries(start, end).await.map_err(read)?;
+        if page.is_empty() {
+            break;
+        }
+        let entries: Vec<PageEntry<'_>> = page
+            .iter()
+            .map(|event| PageEntry {
+                index: event.index,
+                leaf: &event.leaf,
+                columns: Some(&event.columns),
+                payload: PayloadCheck::from_parts(
+                    event
+                        .payload
+                        .as_ref()
+                        .map(|p| (p.salt.as_slice(), p.payload.as_str())),
+                ),
+            })
+            .collect();
+        auditor.push_page(&entries)?;
+        auditor.flush();
+        compare_tiles(store, &mut auditor).await?;
+        start = end;
+    }
+    // Partial tiles serve proofs too, so they must match the entries as well.
+    let partials = auditor.partial_tiles();
+    let wanted: Vec<(u8, u64)> = partials
+        .iter()
+        .map(|(level, index, _)| (*level, *index))
+        .collect();
+    let stored = store.tiles(&wanted).await.map_err(read)?;
+    for (level, index, hashes) in &partials {
+        if stored
+            .get(*level, *index)
+            .map(|tile| &tile[..tile.len().min(hashes.len())])
+            != Some(hashes.as_slice())
+        {
+            return Err(AuditFailure::Tile {
+                level: *level,
+                index: *index,
+            });
+        }
+    }
+    let report = auditor.finish(&checkpoint)?;
+    Ok((report, note))
+}
+
+async fn compare_tiles<S: AuditStore>(
+    store: &S,
+    auditor: &mut Auditor,
+) -> Result<(), AuditFailure> {
+    if auditor.derived_tiles.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<(u8, u64)> = auditor
+        .derived_tiles
+        .iter()
+        .map(|tile| (tile.level, tile.index))
+        .collect();
+    let stored = store
+        .tiles(&wanted)
+        .await
+        .map_err(|error| AuditFailure::Read(error.to_string()))?;
+    for tile in auditor.derived_tiles.drain(..) {
+        if stored.get(tile.level, tile.index) != Some(&tile.hashes) {
+            return Err(AuditFailure::Tile {
+                level: tile.level,
+                index: tile.index,
+            });
+        }
+    }
+    Ok(())
+}
