@@ -21,7 +21,8 @@ require_cargo() {
 
 # Debian packages the tests call: `time` for the benchmark script's measurements,
 # promtool and amtool for the monitoring rules and routing, Chromium for the HTML report,
-# OpenSSL for the TLS servers that the security probe tests start.
+# OpenSSL for the TLS servers that the security probe and audit tests start, curl for the
+# audit service's HTTPS test.
 install_packages() {
   local missing=()
   command -v /usr/bin/time >/dev/null 2>&1 || missing+=(time)
@@ -29,6 +30,7 @@ install_packages() {
   command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   if ((${#missing[@]})); then
     log "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then

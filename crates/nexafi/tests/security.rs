@@ -393,3 +393,24 @@ fn clean_tree_passes_sensitive_data_checks() {
     let report = json_of(&skipped);
     assert!(verdicts(&report, "NXF-DLP-001").is_empty());
 }
+
+#[test]
+fn human_code_frames_mask_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "ghp_R8fK2mQ9xLw3Zt7Pv1Nc5Hy0Bd4Js6Ga8UeX";
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM alpine:3.20\nENV API_TOKEN={token}\n"),
+    )
+    .unwrap();
+    for command in ["security", "validate"] {
+        let output = nexafi().arg(command).arg(dir.path()).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(!stdout.contains(token), "{command} prints the token");
+        assert!(
+            stdout.contains("ENV API_TOKEN=****"),
+            "{command}:\n{stdout}"
+        );
+    }
+}

@@ -214,13 +214,49 @@ pub(crate) fn parse_json(
     })
 }
 
-/// Masks sensitive values in a payload before it is stored.
-///
-/// It returns the payload unchanged for now: the DLP crate (card numbers, IBANs,
-/// national ids) is wired in here when it lands, so every append path already passes
-/// through this one function.
-pub fn mask_payload(payload: Value) -> Value {
+/// Masks card numbers in a payload before it is stored: each becomes its first six and
+/// last four digits at most (PCI DSS 3.4.1), also when it is a JSON number or sits inside
+/// a longer string. Every append path passes through this function.
+pub fn mask_payload(mut payload: Value) -> Value {
+    static POLICY: std::sync::OnceLock<nexafi_dlp::RedactPolicy> = std::sync::OnceLock::new();
+    let policy = POLICY.get_or_init(|| nexafi_dlp::RedactPolicy {
+        mode: nexafi_dlp::RedactMode::Pci,
+        scanner: nexafi_dlp::Scanner::new(nexafi_dlp::ScanOptions {
+            detectors: vec![nexafi_dlp::Detector::CardNumber],
+            ..nexafi_dlp::ScanOptions::default()
+        }),
+    });
+    let masked = nexafi_dlp::redact_json(&mut payload, policy);
+    if masked > 0 {
+        tracing::debug!(masked, "masked card numbers in a payload");
+    }
     payload
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_payload;
+    use serde_json::json;
+
+    #[test]
+    fn card_numbers_are_masked() {
+        let payload = json!({
+            "card": "4111 1111 1111 1111",
+            "note": "paid with 5555555555554444 today",
+            "number": 4111111111111111_u64,
+            "nested": [{"pan": "378282246310005"}],
+            "order": "ORD-1234567890123456",
+            "amount": "125.00",
+        });
+        let masked = mask_payload(payload).to_string();
+        assert!(!masked.contains("4111 1111 1111 1111"), "{masked}");
+        assert!(!masked.contains("5555555555554444"), "{masked}");
+        assert!(!masked.contains("4111111111111111"), "{masked}");
+        assert!(!masked.contains("378282246310005"), "{masked}");
+        assert!(masked.contains("411111"), "{masked}");
+        assert!(masked.contains("ORD-1234567890123456"), "{masked}");
+        assert!(masked.contains("125.00"), "{masked}");
+    }
 }
 
 /// Certificate chain and private key files (PEM) for HTTPS.

@@ -160,7 +160,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         waivers,
     };
 
-    let sources = sources.unwrap_or_default();
+    let sources = crate::output::mask_sources(&sources.unwrap_or_default());
     let mut reports = Vec::with_capacity(destinations.len());
     for (format, output) in destinations {
         let view = ReportView {

@@ -107,9 +107,10 @@ fn render(
         .into_iter()
         .map(|check| check.meta)
         .collect();
+    let sources = crate::output::mask_sources(&scan_output.model.sources);
     let view = ReportView {
         result: &scan_output.result,
-        sources: &scan_output.model.sources,
+        sources: &sources,
         checks: &checks,
         show_passed: args.show_passed,
         color: color && to_stdout,
