@@ -477,6 +477,15 @@ fn days(seconds: i64) -> i64 {
     seconds.div_euclid(86_400)
 }
 
+/// Writes a count of days with the right plural: `1 day`, `3 days`.
+fn day_count(count: i64) -> String {
+    if count == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{count} days")
+    }
+}
+
 fn expired(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
     let now = report.probed_at;
     let mut result = if certificate.not_after < now {
@@ -484,9 +493,9 @@ fn expired(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
             Verdict::Fail,
             "certificate.not_after",
             format!(
-                "the certificate of {} expired {} days ago; renew it and deploy the new one",
+                "the certificate of {} expired {} ago; renew it and deploy the new one",
                 certificate.subject,
-                days(now - certificate.not_after)
+                day_count(days(now - certificate.not_after))
             ),
         )
     } else if certificate.not_before > now {
@@ -494,9 +503,9 @@ fn expired(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
             Verdict::Fail,
             "certificate.not_before",
             format!(
-                "the certificate of {} is not valid for another {} days; check the issuing CA's clock and the server's",
+                "the certificate of {} is not valid for another {}; check the issuing CA's clock and the server's",
                 certificate.subject,
-                days(certificate.not_before - now) + 1
+                day_count(days(certificate.not_before - now) + 1)
             ),
         )
     } else {
@@ -504,14 +513,14 @@ fn expired(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
             Verdict::Pass,
             "certificate.not_after",
             format!(
-                "the certificate is valid for {} more days",
-                days(certificate.not_after - now)
+                "the certificate is valid for {} more",
+                day_count(days(certificate.not_after - now))
             ),
         )
     };
     result.found = Some(format!(
-        "expires in {} days",
-        days(certificate.not_after - now)
+        "expires in {}",
+        day_count(days(certificate.not_after - now))
     ));
     result
 }
@@ -537,11 +546,11 @@ fn expiring(report: &ProbeReport, certificate: &CertificateReport) -> Outcome {
         outcome(
             Verdict::Pass,
             "certificate.not_after",
-            format!("the certificate expires in {left} days"),
+            format!("the certificate expires in {}", day_count(left)),
         )
     };
     result.expected = Some(format!("at least {limit} days left"));
-    result.found = Some(format!("{left} days left"));
+    result.found = Some(format!("{} left", day_count(left)));
     result
 }
 

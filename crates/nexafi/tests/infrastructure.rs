@@ -102,6 +102,8 @@ fn failing(report: &Value, check_id: &str, resource: &str) -> bool {
 /// standing in for the image digests a release sets, and once per environment's values.
 const WHOLE_TREE: &[&str] = &[
     "infrastructure",
+    "--var-file",
+    "infrastructure/terraform/environments/prod.tfvars",
     "--helm-values",
     "infrastructure/helm/nexafi-financial-services/ci/test-values.yaml",
     "--helm-values-siblings",
