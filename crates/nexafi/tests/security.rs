@@ -414,3 +414,17 @@ fn human_code_frames_mask_secrets() {
         );
     }
 }
+
+#[test]
+fn explain_knows_live_and_file_checks() {
+    for (id, expected) in [
+        ("NXF-TLS-001", "ClientHello"),
+        ("http-hsts-missing", "Strict-Transport-Security"),
+        ("NXF-DLP-001", "secret detectors"),
+    ] {
+        let output = nexafi().args(["checks", "explain", id]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{id}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(expected), "{id}:\n{stdout}");
+    }
+}

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use nexafi_checks::Check;
-use nexafi_model::InputKind;
+use nexafi_model::{CheckMeta, InputKind};
 use serde::Serialize;
 
 use crate::Outcome;
@@ -77,18 +77,30 @@ fn list(format: OutputFormat, input: Option<InputFilter>) -> Result<Outcome, sup
 }
 
 fn explain(name: &str, color: bool) -> Result<Outcome, super::Error> {
-    let check = nexafi_checks::find(name).ok_or_else(|| {
+    let meta = find_meta(name).ok_or_else(|| {
         super::Error::Usage(format!(
             "no check is named {name:?}; run `nexafi checks list` to see the ids"
         ))
     })?;
-    write_report(None, &explanation(check, color))?;
+    write_report(None, &explanation(&meta, color))?;
     Ok(Outcome::Success)
 }
 
+/// Finds a built-in check by id, slug or alias, or one of the checks that only
+/// `nexafi security` runs (live endpoint probes, secrets and sensitive data in files).
+fn find_meta(name: &str) -> Option<CheckMeta> {
+    if let Some(check) = nexafi_checks::find(name) {
+        return Some(check.meta);
+    }
+    nexafi_probe::CHECKS
+        .iter()
+        .chain(super::security::FILE_CHECKS)
+        .find(|meta| meta.id.eq_ignore_ascii_case(name.trim()) || meta.slug == name.trim())
+        .copied()
+}
+
 /// Renders a check's documentation as text.
-pub fn explanation(check: &Check, color: bool) -> String {
-    let meta = &check.meta;
+pub fn explanation(meta: &CheckMeta, color: bool) -> String {
     let heading = |text: &str| {
         if color {
             let style = anstyle::Style::new().bold().underline();

@@ -182,6 +182,9 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
     ))
 }
 
+/// The checks `security` runs over the scanned files with the DLP detectors.
+pub(crate) const FILE_CHECKS: &[CheckMeta] = &[SECRETS, SENSITIVE_DATA];
+
 /// Secrets found by the DLP detectors in scanned files.
 const SECRETS: CheckMeta = CheckMeta {
     id: "NXF-DLP-001",
