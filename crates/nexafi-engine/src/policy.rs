@@ -46,7 +46,7 @@ impl Default for PolicyLimits {
     }
 }
 
-/// Why policies could not be loaded; the message names the file and line.
+/// Errors that stop policies from loading. Each message names the file and line.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     #[error("cannot read policy {}: {source}", path.display())]
@@ -362,7 +362,7 @@ fn policy_meta(
     let kinds = list("kinds")?;
     let description = text("description")?.unwrap_or_default();
 
-    // Check declarations are static; a scan loads a handful of policies once, so leaking
+    // Check declarations are static. A scan loads a handful of policies once, so leaking
     // their strings costs a few bytes for the life of the process.
     let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
     let leaked_list = |items: Vec<String>| -> &'static [&'static str] {
@@ -427,7 +427,7 @@ fn messages(value: &regorus::Value) -> Vec<String> {
     out
 }
 
-/// The input document of one resource: its address, kind, input type, file and line,
+/// Builds the input document of one resource: its address, kind, input type, file and line,
 /// and its body as plain JSON where each value the loader could not resolve offline is
 /// `{"$unknown": "reason"}`.
 pub fn resource_input(resource: &Resource, sources: &SourceMap) -> Json {

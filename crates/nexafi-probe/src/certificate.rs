@@ -18,7 +18,7 @@ use x509_parser::public_key::PublicKey;
 
 use crate::ProbeError;
 
-/// What the probe learned about the leaf certificate and its chain.
+/// Facts about the leaf certificate and its chain, as the probe found them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CertificateReport {
     pub subject: String,

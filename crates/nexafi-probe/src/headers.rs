@@ -22,7 +22,7 @@ impl HttpHead {
     }
 }
 
-/// Sends `GET path` and parses the status line and headers of the answer.
+/// Sends `GET path` and parses the status line and headers of the response.
 pub fn fetch<S: Read + Write>(stream: &mut S, host: &str, path: &str) -> io::Result<HttpHead> {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: nexafi-security-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n"
@@ -84,7 +84,7 @@ fn parse(buffer: &[u8]) -> io::Result<Option<HttpHead>> {
     }
 }
 
-/// The `max-age` of a Strict-Transport-Security value, in seconds.
+/// Returns the `max-age` of a Strict-Transport-Security value, in seconds.
 pub fn hsts_max_age(value: &str) -> Option<u64> {
     value.split(';').find_map(|directive| {
         let (name, number) = directive.split_once('=')?;

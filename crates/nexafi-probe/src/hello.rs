@@ -1,4 +1,4 @@
-//! Hand-built ClientHello messages and a reader for the server's first answer.
+//! Hand-built ClientHello messages and a reader for the server's first response.
 //!
 //! TLS libraries refuse to speak SSL 3.0, TLS 1.0 or TLS 1.1, which is exactly what a probe
 //! must ask for. A server reveals what it accepts in its first flight, so the probe sends
@@ -60,7 +60,7 @@ impl Version {
     }
 }
 
-/// What the server answered to one ClientHello.
+/// The server's response to one ClientHello.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
     /// The server chose this version and suite.
@@ -203,7 +203,7 @@ pub fn exchange<S: Read + Write>(stream: &mut S, hello: &[u8]) -> io::Result<Ans
 }
 
 /// Sends `hello` and, when the server accepts a version below TLS 1.3, goes on reading
-/// the plaintext handshake until its Certificate message; returns the chain, leaf first.
+/// the plaintext handshake until its Certificate message. Returns the chain, leaf first.
 pub fn exchange_for_chain<S: Read + Write>(
     stream: &mut S,
     hello: &[u8],
@@ -312,7 +312,7 @@ fn read_full<S: Read>(stream: &mut S, buffer: &mut [u8]) -> io::Result<bool> {
 }
 
 /// Parses the ServerHello at the start of `data`; returns None while more bytes are
-/// needed, else the answer and the offset where the next handshake message starts.
+/// needed, else the response and the offset where the next handshake message starts.
 fn parse_server_hello(data: &[u8]) -> io::Result<Option<(Answer, usize)>> {
     if data.len() < 4 {
         return Ok(None);

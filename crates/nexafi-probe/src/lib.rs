@@ -29,8 +29,8 @@ pub use checks::{CHECKS, UNREACHABLE_ID, findings};
 pub use headers::HttpHead;
 pub use hello::{Answer, Version};
 
-/// Why a probe could not run at all. Problems found on a reachable server are findings,
-/// not errors.
+/// Errors that stop a probe before it runs. Problems found on a reachable server are
+/// findings, not errors.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     #[error(

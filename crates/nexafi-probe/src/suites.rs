@@ -1,6 +1,6 @@
 //! TLS cipher suites the probe offers, with their IANA names and how strong they are.
 
-/// How a cipher suite is judged.
+/// Strength class of a cipher suite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Strength {
     /// Authenticated encryption with forward secrecy, or any TLS 1.3 suite.

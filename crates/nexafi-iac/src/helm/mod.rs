@@ -51,7 +51,7 @@ pub struct ChartOptions {
 }
 
 impl ChartOptions {
-    /// The release every render of a scan uses.
+    /// Returns the release every render of a scan uses.
     pub fn release(&self) -> Release {
         let defaults = Release::default();
         Release {

@@ -77,7 +77,8 @@ impl Pki {
         self.leaf(true)
     }
 
-    /// An RSA leaf for OpenSSL's TLS 1.0 server, whose static-RSA suites need an RSA key.
+    /// Writes an RSA leaf for OpenSSL's TLS 1.0 server, whose static-RSA suites need an RSA
+    /// key, and returns the certificate and key paths.
     fn rsa_leaf_files(&self) -> (PathBuf, PathBuf) {
         let mut params =
             CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
@@ -112,7 +113,7 @@ impl Pki {
     }
 }
 
-/// A port that was free a moment ago.
+/// Returns a port that was free a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -121,7 +122,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A rustls HTTPS server answering every request with 200 and the given headers.
+/// A rustls HTTPS server that responds to every request with 200 and the given headers.
 pub struct TlsServer {
     pub port: u16,
 }
