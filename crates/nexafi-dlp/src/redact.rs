@@ -209,10 +209,17 @@ fn tokenise(detector: Detector, raw: &[u8], key: &TokenKey) -> Vec<u8> {
         }
         Detector::Iban => {
             let mut output = Vec::with_capacity(raw.len());
+            let mut leading_digit_set = false;
             for (position, &byte) in raw.iter().enumerate() {
                 output.push(match position {
                     0 | 1 => byte,
                     2 | 3 => b'0',
+                    // A 9 at the first digit of the BBAN keeps its digits from reading as a
+                    // card number, since no card scheme starts with 9 (card tokens use 99).
+                    _ if !leading_digit_set && byte.is_ascii_digit() => {
+                        leading_digit_set = true;
+                        b'9'
+                    }
                     _ => same_class(byte, random[position]),
                 });
             }
