@@ -6,44 +6,12 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn nexafi() -> Command {
-    let mut command = Command::cargo_bin("nexafi").unwrap();
-    command.env_remove("RUST_LOG").env("NO_COLOR", "1");
-    command
-}
+mod common;
 
-fn write(root: &Path, name: &str, text: &str) {
-    let path = root.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-/// Account-wide services every AWS root module needs, so that a tree containing them
-/// fails only where a test wants it to.
-const ACCOUNT_BASELINE: &str = r#"
-resource "aws_guardduty_detector" "main" {
-  enable = true
-}
-
-resource "aws_config_configuration_recorder" "main" {
-  name     = "main"
-  role_arn = "arn:aws:iam::111122223333:role/config"
-}
-
-resource "aws_config_delivery_channel" "main" {
-  name           = "main"
-  s3_bucket_name = "config-history"
-}
-
-resource "aws_config_configuration_recorder_status" "main" {
-  name       = aws_config_configuration_recorder.main.name
-  is_enabled = true
-}
-"#;
+use common::{ACCOUNT_BASELINE, nexafi, write};
 
 /// Runs `validate --format json` in `dir` on `.` and returns the exit status and report.
 fn validate_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
