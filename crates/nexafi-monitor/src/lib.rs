@@ -32,7 +32,7 @@ pub use metrics::Metrics;
 use crate::audit::{AuditQueue, Tracker};
 use crate::watch::Shared;
 
-/// Why the monitor could not start or finish.
+/// Error that stops the monitor, or a `--once` run, before it completes.
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
     #[error("invalid kubeconfig {}: {message}; pass a valid file with --kubeconfig or set KUBECONFIG", path.display())]
@@ -75,7 +75,7 @@ pub struct MonitorConfig {
     pub frameworks: Vec<String>,
     /// Quiet time after a change before the evaluation runs.
     pub debounce: Duration,
-    /// Where violations go; `None` keeps them in metrics and logs only.
+    /// Audit service for violations; `None` keeps them in metrics and logs only.
     pub audit: Option<AuditConfig>,
 }
 

@@ -22,7 +22,7 @@ type Labels = Vec<(&'static str, String)>;
 pub struct Metrics {
     registry: Registry,
     /// Held while the findings families are rewritten and while they are encoded, so a
-    /// scrape never sees half of an evaluation.
+    /// scrape never reads half of an evaluation.
     update: Mutex<()>,
     findings: Family<Labels, Gauge>,
     controls: Family<Labels, Gauge>,

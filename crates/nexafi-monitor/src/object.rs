@@ -25,7 +25,7 @@ impl ObjectKey {
     }
 }
 
-/// What the monitor does with one object of a watch event.
+/// Decision on one object of a watch event.
 #[derive(Debug, PartialEq)]
 pub enum Document {
     /// Evaluate the object: its JSON text without `status` and `managedFields`.
