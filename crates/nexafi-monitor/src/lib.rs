@@ -35,7 +35,7 @@ use crate::watch::Shared;
 /// Error that stops the monitor, or a `--once` run, before it completes.
 #[derive(Debug, thiserror::Error)]
 pub enum MonitorError {
-    #[error("invalid kubeconfig {}: {message}; pass a valid file with --kubeconfig or set KUBECONFIG", path.display())]
+    #[error("invalid kubeconfig {} (pass a valid file with --kubeconfig or set KUBECONFIG): {message}", path.display())]
     Kubeconfig { path: PathBuf, message: String },
     #[error(
         "no Kubernetes configuration found: {message}; pass --kubeconfig FILE, set KUBECONFIG, or run the monitor in a pod"
@@ -51,7 +51,9 @@ pub enum MonitorError {
     },
     #[error("{message}")]
     Audit { message: String },
-    #[error("cannot list {plural} ({kind}) from the Kubernetes API: {message}")]
+    #[error(
+        "cannot list {plural} ({kind}) from the Kubernetes API: {message}; check the server address of the kubeconfig and that its user may list and watch {plural}"
+    )]
     List {
         kind: &'static str,
         plural: &'static str,

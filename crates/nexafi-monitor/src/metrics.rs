@@ -4,7 +4,7 @@
 //! `nexafi_compliance_controls`, `nexafi_compliance_score`) are the ones the alert rules
 //! and dashboards under `infrastructure/kubernetes/monitoring/` query.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
@@ -25,6 +25,7 @@ pub struct Metrics {
     /// scrape never reads half of an evaluation.
     update: Mutex<()>,
     findings: Family<Labels, Gauge>,
+    failing_resources: Family<Labels, Gauge>,
     controls: Family<Labels, Gauge>,
     score: Family<Labels, Gauge<f64, AtomicU64>>,
     objects: Family<Labels, Gauge>,
@@ -48,8 +49,14 @@ impl Metrics {
         let findings = Family::<Labels, Gauge>::default();
         registry.register(
             "nexafi_findings",
-            "Failing and waived resources per check, severity and namespace",
+            "Failing and waived findings per check, severity and namespace",
             findings.clone(),
+        );
+        let failing_resources = Family::<Labels, Gauge>::default();
+        registry.register(
+            "nexafi_monitor_failing_resources",
+            "Resources with at least one unwaived failure, per check and namespace",
+            failing_resources.clone(),
         );
         let controls = Family::<Labels, Gauge>::default();
         registry.register(
@@ -112,6 +119,7 @@ impl Metrics {
             registry,
             update: Mutex::new(()),
             findings,
+            failing_resources,
             controls,
             score,
             objects,
@@ -127,17 +135,28 @@ impl Metrics {
     /// Replaces the findings, control and score metrics with those of `result`.
     pub fn record_result(&self, result: &ScanResult, seconds: f64) {
         let mut findings: BTreeMap<Labels, i64> = BTreeMap::new();
+        let mut failing: BTreeMap<Labels, BTreeSet<&str>> = BTreeMap::new();
         for finding in &result.findings {
             let waived = match finding.verdict {
                 Verdict::Fail | Verdict::Error => "false",
                 Verdict::Waived => "true",
                 Verdict::Pass | Verdict::Unknown => continue,
             };
+            let namespace = namespace_of(&finding.file).to_owned();
+            if waived == "false" {
+                failing
+                    .entry(vec![
+                        ("check", finding.check_id.clone()),
+                        ("namespace", namespace.clone()),
+                    ])
+                    .or_default()
+                    .insert(&finding.resource);
+            }
             let labels = vec![
                 ("check", finding.check_id.clone()),
                 ("severity", finding.severity.as_str().to_owned()),
                 ("waived", waived.to_owned()),
-                ("namespace", namespace_of(&finding.file).to_owned()),
+                ("namespace", namespace),
             ];
             *findings.entry(labels).or_default() += 1;
         }
@@ -149,6 +168,12 @@ impl Metrics {
         self.findings.clear();
         for (labels, count) in findings {
             self.findings.get_or_create(&labels).set(count);
+        }
+        self.failing_resources.clear();
+        for (labels, resources) in failing {
+            self.failing_resources
+                .get_or_create(&labels)
+                .set(i64::try_from(resources.len()).unwrap_or(i64::MAX));
         }
         self.controls.clear();
         self.score.clear();

@@ -91,8 +91,9 @@ fn plan(namespaces: &[String]) -> Vec<Stream> {
         .collect()
 }
 
-/// Starts every watch. Each failed request is counted and logged, then retried with
-/// kube-runtime's default backoff; when `failures` is given it also receives the error.
+/// Starts every watch. Each failed request is counted and retried with kube-runtime's
+/// default backoff (0.8 s with jitter, doubling up to 30 s, in kube-runtime 5.0). It is
+/// logged, or sent to `failures` when that is given.
 pub fn spawn_all(
     client: &kube::Client,
     namespaces: &[String],
@@ -142,19 +143,21 @@ async fn watch(
             }
             Err(error) => {
                 shared.metrics.watch_error(stream.kind.kind);
-                tracing::warn!(
-                    kind = stream.kind.kind,
-                    namespace = stream.scope.namespace.as_deref().unwrap_or(""),
-                    %error,
-                    "list or watch failed; retrying with backoff"
-                );
+                // A one-off sync stops at the first failure, which its caller reports.
                 if let Some(failures) = &failures {
                     let _ = failures.send(WatchFailure {
                         kind: stream.kind.kind,
                         plural: stream.kind.plural,
                         message: error.to_string(),
                     });
+                    continue;
                 }
+                tracing::warn!(
+                    kind = stream.kind.kind,
+                    namespace = stream.scope.namespace.as_deref().unwrap_or(""),
+                    %error,
+                    "list or watch failed; retrying with backoff"
+                );
             }
         }
     }

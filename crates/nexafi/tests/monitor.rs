@@ -666,6 +666,15 @@ fn monitor_tracks_changes() {
     };
     assert_eq!(failing(&text, "legacy"), 1.0, "{text}");
     assert_eq!(failing(&text, "payments"), 0.0, "{text}");
+    // The Role grants `*` three times (groups, resources, verbs): three findings, one
+    // resource.
+    let wildcard = [("check", "NXF-K8S-RBAC-001"), ("namespace", "legacy")];
+    assert_eq!(metric(&text, "nexafi_findings", &wildcard), 3.0, "{text}");
+    assert_eq!(
+        metric(&text, "nexafi_monitor_failing_resources", &wildcard),
+        1.0,
+        "{text}"
+    );
     assert_eq!(
         metric(&text, "nexafi_monitor_objects", &[("kind", "Deployment")]),
         2.0
@@ -854,4 +863,53 @@ fn empty_token_file_is_rejected() {
 
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is empty"), "{stderr}");
+}
+
+#[test]
+fn audit_down_is_retried() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let stand_in = StandIn::start(&runtime, cluster_objects());
+    let kubeconfig = stand_in.kubeconfig(dir.path());
+    let token_file = dir.path().join("audit.token");
+    std::fs::write(&token_file, "example-not-a-secret\n").unwrap();
+    // A loopback port with nothing listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+
+    let (monitor, url) = Running::start(
+        nexafi()
+            .args(["monitor", "--listen", "127.0.0.1:0", "--debounce-ms", "100"])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args([
+                "--audit-url",
+                &format!("http://{closed}"),
+                "--audit-token-file",
+            ])
+            .arg(&token_file),
+    );
+    let metrics = || get(&runtime, &url, "/metrics", None).1;
+
+    // The first attempt and at least one retry fail; the monitor stays up and ready.
+    wait_for("failed appends", &monitor, || {
+        metric(
+            &metrics(),
+            "nexafi_monitor_audit_append_failures_total",
+            &[],
+        ) >= 2.0
+    });
+    assert_eq!(
+        metric(&metrics(), "nexafi_monitor_audit_events_total", &[]),
+        0.0
+    );
+    assert_eq!(get(&runtime, &url, "/readyz", None).0, 200);
+    let mut monitor = monitor;
+    assert!(
+        monitor.child.try_wait().unwrap().is_none(),
+        "{}",
+        monitor.log()
+    );
 }
