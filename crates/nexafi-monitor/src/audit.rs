@@ -27,7 +27,7 @@ const QUEUE_CAPACITY: usize = 4096;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Where and as whom the monitor appends events.
+/// Audit service, credentials and tenant of the events the monitor appends.
 #[derive(Clone, Debug)]
 pub struct AuditConfig {
     /// Base URL of the audit service.

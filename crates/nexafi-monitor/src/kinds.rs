@@ -52,7 +52,7 @@ const fn kind(
 /// `watch` on exactly these resources, and a test below keeps it so.
 ///
 /// Secrets are left out on purpose: the check on Secret data targets manifests in Git,
-/// and every Secret in a live cluster holds data.
+/// and every Secret in a live cluster contains data.
 pub const WATCHED_KINDS: &[WatchedKind] = &[
     kind("", "v1", "Namespace", "namespaces", false),
     kind("", "v1", "Pod", "pods", true),

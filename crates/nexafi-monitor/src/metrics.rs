@@ -238,7 +238,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|error| error.into_inner());
         let mut text = String::new();
-        // Writing into a String cannot fail.
+        // `fmt::Write` for String never returns an error.
         let _ = encode(&mut text, &self.registry);
         text
     }

@@ -53,7 +53,7 @@ pub fn key(kind: &WatchedKind, object: &DynamicObject) -> ObjectKey {
 /// Pods, ReplicaSets and Jobs that a controller manages (an owner reference with
 /// `controller: true`) are skipped: the Deployment, StatefulSet, DaemonSet, CronJob or
 /// other controller carries the same pod template and is evaluated once, as in the
-/// manifests a repository holds.
+/// manifests of a repository.
 pub fn to_document(kind: &WatchedKind, object: &DynamicObject) -> Result<Document, String> {
     let controlled = object
         .metadata

@@ -11,7 +11,7 @@ use axum::routing::get;
 
 use crate::metrics::Metrics;
 
-/// What the endpoints read.
+/// State read by the endpoints.
 pub struct Status {
     pub metrics: Arc<Metrics>,
     /// Set after the first evaluation of a fully listed cluster.

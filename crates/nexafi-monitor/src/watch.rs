@@ -14,7 +14,7 @@ use crate::kinds::{WATCHED_KINDS, WatchedKind};
 use crate::metrics::Metrics;
 use crate::object::{self, Document};
 
-/// What the watchers share with the evaluation.
+/// State shared by the watchers and the evaluation.
 pub struct Shared {
     pub inventory: Mutex<Inventory>,
     /// Signalled after every change to the inventory.

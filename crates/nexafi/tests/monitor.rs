@@ -2,7 +2,7 @@
 //! server, and against a real `nexafi audit serve` on SQLite.
 //!
 //! No Kubernetes API server can run in the test environment, so [`StandIn`] is a
-//! stand-in: an axum server on 127.0.0.1 that answers the `list` and `watch` requests of
+//! stand-in: an axum server on 127.0.0.1 that serves the `list` and `watch` requests of
 //! kube-rs for every watched resource with real object JSON from
 //! `tests/data/monitor/cluster.yaml`, and streams a watch event for each change a test
 //! makes. It implements only what the monitor uses: no authentication, resource versions
@@ -47,7 +47,7 @@ fn runtime() -> Runtime {
         .unwrap()
 }
 
-/// The objects of `cluster.yaml`.
+/// Parses the objects of `cluster.yaml`.
 fn cluster_objects() -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(CLUSTER)
         .unwrap()
@@ -175,7 +175,7 @@ impl StandIn {
             .retain(|watch| !watch.matches(&object) || watch.events.send(line.clone()).is_ok());
     }
 
-    /// Stops answering: open watches end, new connections are refused.
+    /// Stops the server: open watches end, and new connections are refused.
     fn stop(&self) {
         let mut state = self.state.lock().unwrap();
         state.down = true;
@@ -215,7 +215,7 @@ users:
     }
 }
 
-/// Answers `GET /api/v1/...` and `GET /apis/GROUP/VERSION/...` with a list or a watch.
+/// Serves `GET /api/v1/...` and `GET /apis/GROUP/VERSION/...` with a list or a watch.
 async fn handle(State(state): State<Arc<Mutex<ApiState>>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or("").to_owned();
@@ -460,7 +460,7 @@ fn has_check(events: &[Value], check: &str) -> bool {
         .any(|event| event["payload"]["check"] == check)
 }
 
-/// The ledger Deployment of `cluster.yaml`, made privileged or not.
+/// Returns the ledger Deployment of `cluster.yaml`, made privileged or not.
 fn ledger(privileged: bool) -> Value {
     let mut ledger = cluster_objects()
         .into_iter()
@@ -474,7 +474,7 @@ fn ledger(privileged: bool) -> Value {
 // ---------------------------------------------------------------------------------------
 // Tests.
 
-/// The findings of a report as comparable rows, without file and position, which differ
+/// Returns the findings of a report as comparable rows, without file and position, which differ
 /// between a manifest and a live object.
 fn finding_rows(report: &Value) -> BTreeSet<String> {
     report["findings"]
