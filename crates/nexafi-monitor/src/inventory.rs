@@ -2,21 +2,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use nexafi_iac::Loaded;
 use nexafi_model::{Model, ScanInputs, ScanResult, Summary, ToolInfo};
 
 use crate::object::ObjectKey;
 
+/// An object's document, or `None` for an object left out of the evaluation.
+type Listed = (ObjectKey, Option<Arc<str>>);
+
 /// Documents of the live objects, by key, and which watch streams have listed their
 /// objects at least once.
 #[derive(Default)]
 pub struct Inventory {
-    objects: BTreeMap<ObjectKey, String>,
+    objects: BTreeMap<ObjectKey, Arc<str>>,
     /// Index of every stream whose first list finished.
     synced: BTreeSet<usize>,
     /// Objects received after the latest `Init` of a stream, before its `InitDone`.
-    pending: BTreeMap<usize, Vec<(ObjectKey, Option<String>)>>,
+    pending: BTreeMap<usize, Vec<Listed>>,
     /// Kinds and namespaces each stream covers, to find objects a relist dropped.
     scopes: BTreeMap<usize, StreamScope>,
 }
@@ -50,7 +54,7 @@ impl Inventory {
 
     /// Stores the document of an added or changed object; `None` keeps the object out of
     /// the evaluation (its controller is evaluated instead).
-    pub fn apply(&mut self, key: ObjectKey, document: Option<String>) {
+    pub fn apply(&mut self, key: ObjectKey, document: Option<Arc<str>>) {
         match document {
             Some(text) => self.objects.insert(key, text),
             None => self.objects.remove(&key),
@@ -66,7 +70,7 @@ impl Inventory {
         self.pending.insert(stream, Vec::new());
     }
 
-    pub fn init_apply(&mut self, stream: usize, key: ObjectKey, document: Option<String>) {
+    pub fn init_apply(&mut self, stream: usize, key: ObjectKey, document: Option<Arc<str>>) {
         self.pending
             .entry(stream)
             .or_default()
@@ -103,6 +107,24 @@ impl Inventory {
         counts
     }
 
+    /// Returns the documents of every object, cheap to take under the lock.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            objects: self
+                .objects
+                .iter()
+                .map(|(key, text)| (key.clone(), Arc::clone(text)))
+                .collect(),
+        }
+    }
+}
+
+/// The documents of the inventory at one moment, evaluated without holding its lock.
+pub struct Snapshot {
+    objects: Vec<(ObjectKey, Arc<str>)>,
+}
+
+impl Snapshot {
     /// Evaluates every object with the built-in checks and maps the findings to the
     /// controls of `frameworks`.
     ///
@@ -116,7 +138,7 @@ impl Inventory {
             let name = key.source_name();
             loaded.extend(nexafi_iac::kubernetes::load_file(
                 Path::new(&name),
-                text.clone(),
+                text.to_string(),
                 &sources,
             ));
         }
@@ -180,11 +202,11 @@ mod tests {
     fn relist_drops_missing_objects() {
         let mut inventory = Inventory::default();
         inventory.add_stream(0, scope());
-        inventory.apply(key("ledger"), Some("{}".to_owned()));
-        inventory.apply(key("gone"), Some("{}".to_owned()));
+        inventory.apply(key("ledger"), Some(Arc::from("{}")));
+        inventory.apply(key("gone"), Some(Arc::from("{}")));
 
         inventory.init(0);
-        inventory.init_apply(0, key("ledger"), Some("{}".to_owned()));
+        inventory.init_apply(0, key("ledger"), Some(Arc::from("{}")));
         inventory.init_done(0);
 
         assert_eq!(inventory.counts().get("Deployment"), Some(&1));

@@ -120,13 +120,16 @@ pub async fn sync_once(
     let outcome = loop {
         tokio::select! {
             failure = failed.recv() => {
-                if let Some(failure) = failure {
-                    break Err(MonitorError::List {
+                break Err(match failure {
+                    Some(failure) => MonitorError::List {
                         kind: failure.kind,
                         plural: failure.plural,
                         message: failure.message,
-                    });
-                }
+                    },
+                    None => MonitorError::Task(
+                        "every watch ended before the first full list".to_owned(),
+                    ),
+                });
             }
             () = shared.changed.notified() => {
                 if shared.inventory().is_synced() {
@@ -141,7 +144,8 @@ pub async fn sync_once(
     outcome?;
 
     let frameworks = frameworks.to_vec();
-    tokio::task::spawn_blocking(move || shared.inventory().evaluate(&frameworks))
+    let snapshot = shared.inventory().snapshot();
+    tokio::task::spawn_blocking(move || snapshot.evaluate(&frameworks))
         .await
         .map_err(|error| MonitorError::Task(error.to_string()))
 }
@@ -266,9 +270,9 @@ async fn evaluate_loop(
 
         let started = Instant::now();
         let evaluation = {
-            let shared = Arc::clone(&shared);
+            let snapshot = shared.inventory().snapshot();
             let frameworks = config.frameworks.clone();
-            tokio::task::spawn_blocking(move || shared.inventory().evaluate(&frameworks)).await
+            tokio::task::spawn_blocking(move || snapshot.evaluate(&frameworks)).await
         };
         let evaluated = match evaluation {
             Ok(evaluated) => evaluated,

@@ -183,9 +183,9 @@ fn apply(stream: &Stream, shared: &Shared, event: Event<DynamicObject>) {
 
 /// Returns the document to evaluate, or `None` for an object its controller covers or
 /// one that cannot be encoded (logged).
-fn document(kind: &WatchedKind, live: &DynamicObject) -> Option<String> {
+fn document(kind: &WatchedKind, live: &DynamicObject) -> Option<Arc<str>> {
     match object::to_document(kind, live) {
-        Ok(Document::Evaluate(text)) => Some(text),
+        Ok(Document::Evaluate(text)) => Some(Arc::from(text)),
         Ok(Document::Owned) => None,
         Err(error) => {
             tracing::error!(

@@ -104,7 +104,6 @@ struct ApiState {
     objects: Vec<Value>,
     watches: Vec<Watch>,
     down: bool,
-    requests: u64,
 }
 
 /// A running stand-in API server.
@@ -175,16 +174,31 @@ impl StandIn {
             .retain(|watch| !watch.matches(&object) || watch.events.send(line.clone()).is_ok());
     }
 
+    /// Deletes the object of `kind` named `namespace`/`name` and sends the watch event.
+    fn delete(&self, kind: &str, namespace: &str, name: &str) {
+        let mut state = self.state.lock().unwrap();
+        let position = state
+            .objects
+            .iter()
+            .position(|object| {
+                object["kind"] == kind
+                    && object["metadata"]["namespace"] == namespace
+                    && object["metadata"]["name"] == name
+            })
+            .unwrap();
+        let object = state.objects.remove(position);
+        let line = format!("{}\n", json!({"type": "DELETED", "object": object}));
+        state
+            .watches
+            .retain(|watch| !watch.matches(&object) || watch.events.send(line.clone()).is_ok());
+    }
+
     /// Stops the server: open watches end, and new connections are refused.
     fn stop(&self) {
         let mut state = self.state.lock().unwrap();
         state.down = true;
         state.watches.clear();
         self.stop.notify_one();
-    }
-
-    fn requests(&self) -> u64 {
-        self.state.lock().unwrap().requests
     }
 
     /// Writes a kubeconfig for this server into `dir`.
@@ -248,7 +262,6 @@ async fn handle(State(state): State<Arc<Mutex<ApiState>>>, request: Request) -> 
     let watch = matches!(parameter("watch").as_deref(), Some("true" | "1"));
 
     let mut state = state.lock().unwrap();
-    state.requests += 1;
     if state.down {
         return (StatusCode::SERVICE_UNAVAILABLE, "stopped").into_response();
     }
@@ -767,15 +780,34 @@ fn monitor_tracks_changes() {
         .count();
     assert_eq!(privileged, 1, "{violations:#?}");
 
+    // Deleting the privileged Deployment drops its results.
+    stand_in.delete("Deployment", "legacy", "reporting");
+    wait_for("the deleted Deployment to drop out", &monitor, || {
+        failing(&metrics(), "legacy") == 0.0
+    });
+    assert_eq!(
+        metric(
+            &metrics(),
+            "nexafi_monitor_objects",
+            &[("kind", "Deployment")]
+        ),
+        1.0
+    );
+
     // The API server goes away: watch errors are counted, the monitor keeps serving.
-    let before = stand_in.requests();
     stand_in.stop();
     wait_for("watch errors", &monitor, || {
         metric(&metrics(), "nexafi_monitor_watch_errors_total", &[]) > 0.0
     });
-    assert!(stand_in.requests() >= before);
     assert_eq!(get(&runtime, &url, "/healthz", None).0, 200);
-    assert_eq!(failing(&metrics(), "legacy"), 1.0);
+    assert_eq!(
+        metric(
+            &metrics(),
+            "nexafi_findings",
+            &[("check", "NXF-K8S-NS-001"), ("namespace", "legacy")]
+        ),
+        1.0
+    );
     assert!(
         monitor.child.try_wait().unwrap().is_none(),
         "{}",
