@@ -363,6 +363,31 @@ pub(crate) fn evaluate_inputs(
     })
 }
 
+/// Evaluates resources that were loaded outside a scan, such as the live objects of a
+/// cluster, with every built-in check. Returns the model, the findings (loader
+/// diagnostics included) in the order a scan reports them, and the declarations of the
+/// checks that ran. Fingerprints use the source names unchanged.
+pub fn evaluate_loaded(
+    sources: SourceMap,
+    loaded: Loaded,
+) -> (Model, Vec<Finding>, Vec<CheckMeta>) {
+    let model = Model::new(sources, loaded.resources);
+    let checks = nexafi_checks::all();
+    let roots = FingerprintRoots { bases: Vec::new() };
+    let mut findings: Vec<Finding> = evaluate(&model, &checks, &roots)
+        .into_iter()
+        .map(|(_, finding)| finding)
+        .collect();
+    findings.extend(diagnostic_findings(
+        &model.sources,
+        &loaded.diagnostics,
+        &roots,
+    ));
+    sort_findings(&mut findings);
+    let metas = checks.iter().map(|check| check.meta).collect();
+    (model, findings, metas)
+}
+
 /// Checks that every named framework exists and returns their ids; no names means the
 /// default six.
 pub fn resolve_frameworks(names: &[String]) -> Result<Vec<String>, EngineError> {

@@ -60,6 +60,13 @@ pub enum Command {
     #[command(subcommand)]
     Audit(crate::commands::audit::AuditCommand),
 
+    /// Watch a live Kubernetes cluster, evaluate the Kubernetes checks on every change,
+    /// export Prometheus metrics and send violations to the audit trail.
+    ///
+    /// With --once: list the cluster once and report like validate, with its exit status.
+    #[cfg(feature = "monitor")]
+    Monitor(Box<crate::commands::monitor::MonitorArgs>),
+
     /// Print a shell completion script to standard output.
     Completions {
         /// Shell to generate the script for.

@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         Command::Completions { shell } => commands::completions::run(shell),
         #[cfg(feature = "audit")]
         Command::Audit(command) => commands::audit::run(command),
+        #[cfg(feature = "monitor")]
+        Command::Monitor(args) => commands::monitor::run(&args, color),
     };
 
     match result {

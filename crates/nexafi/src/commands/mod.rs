@@ -6,6 +6,8 @@ pub mod checks;
 pub mod completions;
 pub mod dlp;
 pub mod frameworks;
+#[cfg(feature = "monitor")]
+pub mod monitor;
 pub mod security;
 pub mod validate;
 
@@ -25,4 +27,7 @@ pub enum Error {
     #[cfg(feature = "audit")]
     #[error("{0}")]
     Audit(String),
+    #[cfg(feature = "monitor")]
+    #[error(transparent)]
+    Monitor(#[from] nexafi_monitor::MonitorError),
 }
