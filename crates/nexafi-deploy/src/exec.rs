@@ -26,6 +26,12 @@ pub struct Captured {
 impl Executor {
     fn program(&self, command: &CommandLine) -> Result<PathBuf, String> {
         let tool = match &command.program {
+            // A relative path with a slash names a file in the plan's directory; an
+            // absolute path keeps the child's working directory from changing its meaning.
+            Program::Other(name) if name.contains('/') => {
+                let path = self.base.join(name);
+                return Ok(std::path::absolute(&path).unwrap_or(path));
+            }
             Program::Other(name) => return Ok(PathBuf::from(name)),
             Program::Tool(tool) => *tool,
         };

@@ -522,7 +522,7 @@ values = ["helm/app/values-dev.yaml"]
     fn unknown_key_located() {
         let text = MINIMAL.replace("chart = ", "chrat = ");
         let error = parse_text(&text).unwrap_err();
-        assert_eq!(error.line, 11, "{error}");
+        assert_eq!(error.line, 10, "{error}");
         assert!(error.message.contains("chrat"), "{error}");
     }
 
@@ -533,7 +533,7 @@ values = ["helm/app/values-dev.yaml"]
             "kubectl = \"kubernetes/security\"\nhelm = \"x\"",
         );
         let error = parse_text(&text).unwrap_err();
-        assert_eq!(error.line, 6, "{error}");
+        assert_eq!(error.line, 5, "{error}");
         assert!(error.message.contains("both"), "{error}");
     }
 
