@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use nexafi_model::SourceFile;
+use nexafi_model::{Severity, SourceFile};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
@@ -66,7 +66,7 @@ pub struct Gate {
     pub helm_release: Option<String>,
     pub policies: Vec<PathBuf>,
     /// Lowest severity of a failure that stops the deploy; `None` means every failure.
-    pub severity_threshold: Option<String>,
+    pub severity_threshold: Option<Severity>,
     pub fail_on_unknown: bool,
 }
 
@@ -152,7 +152,7 @@ struct RawGate {
     helm_release: Option<String>,
     #[serde(default)]
     policies: Vec<Spanned<String>>,
-    severity_threshold: Option<String>,
+    severity_threshold: Option<Spanned<String>>,
     #[serde(default)]
     fail_on_unknown: bool,
 }
@@ -270,6 +270,12 @@ fn convert_environment(
             "`gate.paths` is empty; list the directories `nexafi validate` scans, for example [\".\"]".to_owned(),
         ));
     }
+    let severity_threshold = match raw_gate.severity_threshold {
+        Some(text) => Some(text.get_ref().parse::<Severity>().map_err(|error| {
+            error_at(text.span(), format!("`gate.severity_threshold`: {error}"))
+        })?),
+        None => None,
+    };
     let gate = Gate {
         paths: paths(raw_gate.paths.into_inner()),
         var_files: paths(raw_gate.var_files),
@@ -278,7 +284,7 @@ fn convert_environment(
         helm_namespace: raw_gate.helm_namespace,
         helm_release: raw_gate.helm_release,
         policies: paths(raw_gate.policies),
-        severity_threshold: raw_gate.severity_threshold,
+        severity_threshold,
         fail_on_unknown: raw_gate.fail_on_unknown,
     };
 
@@ -565,6 +571,25 @@ values = ["helm/app/values-dev.yaml"]
         let error = parse_text(&text).unwrap_err();
         assert_eq!(error.line, 3, "{error}");
         assert!(error.message.contains("`tests` is empty"), "{error}");
+    }
+
+    #[test]
+    fn severity_threshold_checked() {
+        let text = MINIMAL.replace(
+            "paths = [\".\"]",
+            "paths = [\".\"]\nseverity_threshold = \"hgih\"",
+        );
+        let error = parse_text(&text).unwrap_err();
+        assert_eq!(error.line, 4, "{error}");
+        assert!(error.message.contains("severity_threshold"), "{error}");
+
+        let text = MINIMAL.replace(
+            "paths = [\".\"]",
+            "paths = [\".\"]\nseverity_threshold = \"high\"",
+        );
+        let plan = parse_text(&text).unwrap();
+        let gate = &plan.environment("dev").unwrap().gate;
+        assert_eq!(gate.severity_threshold, Some(Severity::High));
     }
 
     #[test]

@@ -686,3 +686,120 @@ mod audit {
         assert!(setup.log().is_empty());
     }
 }
+
+/// The shipped plan deploys in the apply order of infrastructure/kubernetes/README.md and
+/// gates prod on the inputs of the README's main command.
+#[test]
+fn shipped_plan_follows_apply_order() {
+    let infrastructure = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infrastructure");
+    let plan = nexafi_deploy::plan::load(&infrastructure.join("deploy.toml")).unwrap();
+    let expected = [
+        "security",
+        "infrastructure-components/storage-class.yaml",
+        "helm kube-prometheus-stack",
+        "monitoring/generated",
+        "monitoring/tracing.yaml",
+        "monitoring/cloudwatch-exporter.yaml",
+        "monitoring/network-policies.yaml",
+        "infrastructure-components",
+        "compliance",
+        "backup-recovery",
+        "helm nexafi-financial-services",
+    ];
+    for name in ["dev", "staging", "prod"] {
+        let environment = plan.environment(name).unwrap();
+        let stages: Vec<String> = environment
+            .rollout
+            .iter()
+            .map(|step| step.stage_name())
+            .collect();
+        assert_eq!(stages.len(), expected.len(), "{name}: {stages:?}");
+        for (stage, suffix) in stages.iter().zip(expected) {
+            assert!(
+                stage.ends_with(suffix),
+                "{name}: {stage} should end with {suffix}"
+            );
+        }
+        let gate = &environment.gate;
+        assert_eq!(
+            gate.var_files,
+            [PathBuf::from(format!(
+                "terraform/environments/{name}.tfvars"
+            ))]
+        );
+        let terraform = environment.terraform.as_ref().unwrap();
+        assert_eq!(terraform.var_files, [format!("environments/{name}.tfvars")]);
+        for file in terraform.var_files.iter().chain(&terraform.backend_config) {
+            assert!(
+                infrastructure.join("terraform").join(file).is_file(),
+                "{name}: {file}"
+            );
+        }
+        assert_eq!(environment.confirm, name == "prod");
+    }
+
+    let prod = plan.environment("prod").unwrap();
+    for step in &prod.rollout {
+        if let nexafi_deploy::plan::Step::Kubectl(kubectl) = step {
+            assert!(
+                infrastructure.join(&kubectl.path).exists(),
+                "{}",
+                kubectl.path.display()
+            );
+        }
+    }
+    assert_eq!(prod.gate.paths, [PathBuf::from(".")]);
+    assert_eq!(
+        prod.gate.helm_values,
+        [PathBuf::from(
+            "helm/nexafi-financial-services/ci/test-values.yaml"
+        )]
+    );
+    assert!(prod.gate.helm_values_siblings);
+    assert_eq!(
+        prod.gate.helm_namespace.as_deref(),
+        Some("nexafi-financial")
+    );
+    assert_eq!(
+        prod.gate.helm_release.as_deref(),
+        Some("nexafi-financial-services")
+    );
+}
+
+/// A dry run of the shipped prod plan: the real gate on infrastructure/ passes.
+#[test]
+fn shipped_prod_dry_run_passes_gate() {
+    let setup = Setup::new(&plan("gate-pass"));
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = format!(
+        "{}:{}",
+        setup.root().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_nexafi"))
+        .current_dir(&repository)
+        .args(["deploy", "prod", "--dry-run", "--actor", "ci-deployer"])
+        .env("PATH", path)
+        .env("DEPLOY_LOG", setup.root().join("tools.log"))
+        .env("DEPLOY_STATE", setup.root().join("state"))
+        .env("FAIL_MATCH", "")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("==> gate: succeeded"),
+        "{}",
+        stderr(&output)
+    );
+    let log = setup.log();
+    assert_eq!(log.len(), 13, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|line| !line.contains(" apply -input") && !line.contains("--atomic")),
+        "{log:?}"
+    );
+    assert!(
+        log[2].ends_with("--dry-run=server --filename kubernetes/security"),
+        "{log:?}"
+    );
+}

@@ -303,12 +303,7 @@ struct ValidateGate {
 impl GateRunner for ValidateGate {
     fn run(&mut self, gate: &Gate, base: &Path) -> Result<GateResult, String> {
         nexafi_compliance::load().map_err(|error| error.to_string())?;
-        let threshold = match &gate.severity_threshold {
-            Some(text) => text
-                .parse::<Severity>()
-                .map_err(|error| format!("gate.severity_threshold: {error}"))?,
-            None => Severity::Info,
-        };
+        let threshold = gate.severity_threshold.unwrap_or(Severity::Info);
         let options = ScanOptions {
             paths: gate.paths.iter().map(|path| base.join(path)).collect(),
             terraform: terraform::Options {
