@@ -188,7 +188,7 @@ pub fn kubectl_rollout_undo(context: Option<&str>, namespace: &str, name: &str) 
     CommandLine::tool(Tool::Kubectl, args)
 }
 
-/// `helm upgrade --install`; a dry run asks the API server to validate without storing.
+/// Builds `helm upgrade --install`. A dry run has the API server validate without storing.
 pub fn helm_upgrade(step: &HelmStep, context: Option<&str>, dry_run: bool) -> CommandLine {
     let mut args = with_kube_context(Vec::new(), "--kube-context", context);
     args.extend([

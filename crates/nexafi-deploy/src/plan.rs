@@ -23,7 +23,7 @@ pub struct PlanError {
     pub path: PathBuf,
     pub line: u32,
     pub column: u32,
-    /// What is wrong and how to fix it.
+    /// Description of the problem and its fix.
     pub message: String,
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 /// Version of the JSON deploy record; raised on any incompatible change.
 pub const RECORD_VERSION: u32 = 1;
 
-/// How the whole deploy ended.
+/// Result of the whole deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployOutcome {
@@ -49,12 +49,12 @@ pub struct StageRecord {
     pub commands: Vec<String>,
     pub outcome: StageOutcome,
     pub duration_ms: u64,
-    /// Why it failed, or the gate's summary.
+    /// Failure reason, or the gate's summary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-/// What the rollback did, in the order it happened.
+/// Actions of the rollback, in the order they happened.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RollbackRecord {
     /// Changes undone, each with the command that undid it.
@@ -65,7 +65,7 @@ pub struct RollbackRecord {
     pub failed: Vec<String>,
 }
 
-/// Where the deploy came from and who ran it.
+/// Source commit and actor of the deploy.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provenance {
     pub actor: String,

@@ -2,7 +2,7 @@
 //!
 //! Only Helm releases and Deployments have an undo: `helm rollback` or `helm uninstall`,
 //! and `kubectl rollout undo`. Every other object applied with kubectl keeps its new
-//! state, and Terraform is never rolled back automatically; the record says so for each.
+//! state, and Terraform is never rolled back automatically. The record lists each of them.
 
 use std::path::{Path, PathBuf};
 
@@ -54,10 +54,14 @@ impl std::fmt::Display for Deployment {
     }
 }
 
-/// Deployments in the manifests at `path` and the objects beside them, as the
+/// Lists the Deployments in the manifests at `path` and counts the other objects, as the
 /// Kubernetes loader of the scan reads them.
-fn manifest_objects(path: &Path) -> Result<(Vec<(String, String)>, usize), String> {
-    let files = manifest_files(path)?;
+fn manifest_objects(
+    path: &Path,
+    recursive: bool,
+) -> Result<(Vec<(String, String)>, usize), String> {
+    let mut files = Vec::new();
+    manifest_files(path, recursive, &mut files)?;
     let sources = SourceMap::default();
     let mut deployments = Vec::new();
     let mut others = 0;
@@ -80,27 +84,37 @@ fn manifest_objects(path: &Path) -> Result<(Vec<(String, String)>, usize), Strin
     Ok((deployments, others))
 }
 
-/// The files `kubectl apply -f PATH` reads: the file itself, or the `.yaml`, `.yml` and
-/// `.json` files directly in the directory.
-fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+/// Collects the files `kubectl apply --filename PATH` reads: the file itself, or the
+/// `.yaml`, `.yml` and `.json` files in the directory, and with `recursive` in its
+/// subdirectories too.
+fn manifest_files(path: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> Result<(), String> {
     if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
+        files.push(path.to_path_buf());
+        return Ok(());
     }
     let entries = std::fs::read_dir(path)
         .map_err(|error| format!("cannot read the manifests in {}: {error}", path.display()))?;
-    let mut files: Vec<PathBuf> = entries
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|file| {
-            file.is_file()
-                && file
-                    .extension()
-                    .and_then(|extension| extension.to_str())
-                    .is_some_and(|extension| matches!(extension, "yaml" | "yml" | "json"))
-        })
         .collect();
-    files.sort();
-    Ok(files)
+    paths.sort();
+    for entry in paths {
+        if entry.is_dir() {
+            if recursive {
+                manifest_files(&entry, true, files)?;
+            }
+            continue;
+        }
+        let manifest = entry
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .is_some_and(|extension| matches!(extension, "yaml" | "yml" | "json"));
+        if manifest {
+            files.push(entry);
+        }
+    }
+    Ok(())
 }
 
 fn generation(
@@ -126,8 +140,9 @@ pub fn read_deployments(
     executor: &Executor,
     context: Option<&str>,
     path: &Path,
+    recursive: bool,
 ) -> Result<(Vec<Deployment>, usize), String> {
-    let (names, others) = manifest_objects(path)?;
+    let (names, others) = manifest_objects(path, recursive)?;
     let mut deployments = Vec::with_capacity(names.len());
     for (namespace, name) in names {
         let generation = generation(executor, context, &namespace, &name)?;
@@ -298,7 +313,7 @@ fn terraform_note(plan_file: &Path) -> String {
     )
 }
 
-/// The rollback record after a failed `terraform apply`: nothing else ran.
+/// Builds the rollback record of a failed `terraform apply`, after which nothing else ran.
 pub fn terraform_only(changes: &[Change]) -> RollbackRecord {
     let mut record = RollbackRecord::default();
     for change in changes {
@@ -309,7 +324,7 @@ pub fn terraform_only(changes: &[Change]) -> RollbackRecord {
     record
 }
 
-/// The rollback record with `--no-rollback`: every change is listed as left in place.
+/// Builds the rollback record of `--no-rollback`, which lists every change as left in place.
 pub fn disabled(changes: &[Change]) -> RollbackRecord {
     let mut record = RollbackRecord::default();
     for change in changes.iter().rev() {
@@ -333,4 +348,90 @@ pub fn disabled(changes: &[Change]) -> RollbackRecord {
         record.not_rolled_back.push(line);
     }
     record
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: apps\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: apps\n";
+
+    fn manifests() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("nested")).unwrap();
+        std::fs::write(dir.path().join("web.yaml"), DEPLOYMENT).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a manifest").unwrap();
+        std::fs::write(
+            dir.path().join("nested/api.yml"),
+            DEPLOYMENT.replace("web", "api"),
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn files_of_directory() {
+        let dir = manifests();
+        let mut files = Vec::new();
+        manifest_files(dir.path(), false, &mut files).unwrap();
+        assert_eq!(files, [dir.path().join("web.yaml")]);
+    }
+
+    #[test]
+    fn files_of_directory_recursive() {
+        let dir = manifests();
+        let mut files = Vec::new();
+        manifest_files(dir.path(), true, &mut files).unwrap();
+        assert_eq!(
+            files,
+            [
+                dir.path().join("nested/api.yml"),
+                dir.path().join("web.yaml")
+            ]
+        );
+    }
+
+    #[test]
+    fn objects_split_by_kind() {
+        let dir = manifests();
+        let (deployments, others) = manifest_objects(dir.path(), true).unwrap();
+        assert_eq!(
+            deployments,
+            [
+                ("apps".to_owned(), "api".to_owned()),
+                ("apps".to_owned(), "web".to_owned())
+            ]
+        );
+        assert_eq!(others, 2);
+    }
+
+    #[test]
+    fn missing_directory_is_error() {
+        let dir = manifests();
+        let error = manifest_objects(&dir.path().join("absent"), false).unwrap_err();
+        assert!(error.contains("cannot read the manifests"), "{error}");
+    }
+
+    #[test]
+    fn disabled_lists_every_change() {
+        let changes = [
+            Change::Terraform {
+                plan_file: PathBuf::from("terraform/dev.tfplan"),
+            },
+            Change::Kubectl {
+                path: PathBuf::from("manifests"),
+                changed: Vec::new(),
+                created: Vec::new(),
+                unread: Vec::new(),
+                other_objects: 1,
+            },
+        ];
+        let record = disabled(&changes);
+        assert!(record.rolled_back.is_empty());
+        assert_eq!(record.not_rolled_back.len(), 2);
+        assert!(record.not_rolled_back[0].contains("manifests applied from manifests"));
+        assert!(record.not_rolled_back[1].contains("terraform/dev.tfplan"));
+    }
 }

@@ -53,7 +53,7 @@ pub struct RunOptions<'a> {
 pub struct PlannedStage {
     pub name: String,
     pub commands: Vec<CommandLine>,
-    /// What the stage does besides its commands, such as the in-process gate.
+    /// Description of work besides the commands, such as the in-process gate.
     pub note: Option<String>,
 }
 
@@ -309,7 +309,12 @@ impl Run<'_> {
                     return (None, succeeded);
                 }
                 let manifests = self.executor.base.join(&kubectl.path);
-                let before = match rollback::read_deployments(&self.executor, context, &manifests) {
+                let before = match rollback::read_deployments(
+                    &self.executor,
+                    context,
+                    &manifests,
+                    kubectl.recursive,
+                ) {
                     Ok(before) => before,
                     Err(error) => {
                         let succeeded = self.end_stage(&name, started, vec![apply], Err(error));

@@ -46,7 +46,8 @@ pub enum Command {
     /// stages of the plan file in order, with rollback and a deploy record.
     ///
     /// Exit status: 0 when every stage succeeds, 1 when the gate or a stage fails, 2 on a
-    /// usage or tool error (nothing is changed then).
+    /// usage or tool error. An invalid plan file, a missing tool or a refused confirmation
+    /// stop the deploy before anything changes.
     Deploy(Box<crate::commands::deploy::DeployArgs>),
 
     /// List the built-in checks or explain one.

@@ -4,7 +4,7 @@
 //! test machine, so each test writes small shell scripts with those names into a temp
 //! directory and puts it first on PATH. Each stand-in appends its command line to a log,
 //! fails when the line contains the text in `FAIL_MATCH`, and keeps just enough state in
-//! a directory to answer the deploy's reads: `kubectl get` prints a Deployment's
+//! a directory to serve the deploy's reads: `kubectl get` prints a Deployment's
 //! generation, which a non-dry-run `kubectl apply` raises, and `helm history` prints a
 //! release's history or fails with "release: not found". The gate is the real scan,
 //! and the deploy record test sends its events to a real `nexafi audit serve` on
@@ -19,7 +19,7 @@ use serde_json::Value;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/deploy");
 
-/// The stand-in for all three tools; `$0` tells which one runs.
+/// The stand-in for all three tools. `$0` names the tool that runs.
 const STAND_IN: &str = r#"#!/bin/sh
 name=$(basename "$0")
 line="$name $*"
@@ -313,16 +313,19 @@ fn helm_failure_rolls_back() {
         "{rollback}"
     );
     assert!(rolled_back[2].contains("deployment apps/web"), "{rollback}");
-    let kept = rollback["not_rolled_back"].to_string();
+    let left_in_place = rollback["not_rolled_back"].to_string();
     assert!(
-        kept.contains("1 object(s) other than Deployments"),
-        "{kept}"
+        left_in_place.contains("1 object(s) other than Deployments"),
+        "{left_in_place}"
     );
     assert!(
-        kept.contains("Terraform changes: never rolled back"),
-        "{kept}"
+        left_in_place.contains("Terraform changes: never rolled back"),
+        "{left_in_place}"
     );
-    assert!(kept.contains("terraform/dev.tfplan"), "{kept}");
+    assert!(
+        left_in_place.contains("terraform/dev.tfplan"),
+        "{left_in_place}"
+    );
     assert_eq!(rollback["failed"].as_array().unwrap().len(), 0);
 }
 
@@ -396,12 +399,12 @@ fn terraform_failure_stops_rollout() {
 fn prod_needs_confirmation() {
     let setup = Setup::new(&plan("gate-pass").replace("environments.dev", "environments.prod"));
 
-    let refused = setup.deploy(&["prod"], "");
-    assert_eq!(refused.status.code(), Some(2));
+    let unconfirmed = setup.deploy(&["prod"], "");
+    assert_eq!(unconfirmed.status.code(), Some(2));
     assert!(
-        stderr(&refused).contains("pass --confirm prod"),
+        stderr(&unconfirmed).contains("pass --confirm prod"),
         "{}",
-        stderr(&refused)
+        stderr(&unconfirmed)
     );
     assert!(setup.log().is_empty());
 

@@ -35,7 +35,7 @@ pub struct DeployArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Confirm a deploy to an environment that asks for it (prod does); the value must
+    /// Confirm a deploy to an environment that requires it (prod does). The value must
     /// be the environment's name.
     #[arg(long, value_name = "ENV")]
     pub confirm: Option<String>,
@@ -61,7 +61,8 @@ pub struct DeployArgs {
     #[arg(short, long, value_enum, default_value_t = DeployFormat::Human)]
     pub format: DeployFormat,
 
-    /// Who deploys, recorded in the deploy record. Default: $USER.
+    /// Name of the person or pipeline that deploys, kept in the deploy record. Default:
+    /// $USER.
     #[arg(long, value_name = "NAME")]
     pub actor: Option<String>,
 
@@ -128,9 +129,10 @@ pub fn run(args: &DeployArgs, color: bool) -> Result<Outcome, Error> {
     match args.format {
         DeployFormat::Human => print_summary(&record)?,
         DeployFormat::Json => {
+            // Encode first, so a closed pipe is an I/O error and not an encoding one.
+            let text = serde_json::to_string_pretty(&record)?;
             let mut stdout = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &record)?;
-            writeln!(stdout)?;
+            writeln!(stdout, "{text}")?;
         }
     }
 
@@ -148,7 +150,7 @@ pub fn run(args: &DeployArgs, color: bool) -> Result<Outcome, Error> {
 }
 
 /// Requires `--confirm ENV`, or a typed yes on a terminal, for environments that ask
-/// for it. A dry run changes nothing and needs no confirmation.
+/// for it. A dry run changes nothing and needs none.
 fn check_confirmation(args: &DeployArgs, environment: &Environment) -> Result<(), Error> {
     let name = &environment.name;
     match &args.confirm {
