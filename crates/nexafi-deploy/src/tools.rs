@@ -45,7 +45,7 @@ pub fn locate(
             None => match find_on_path(name) {
                 Some(path) => *slot = Some(path),
                 None => missing.push(format!(
-                    "{name} is not on PATH; install it or give its path with --{name}"
+                    "{name} is not on PATH (install it or pass --{name} PATH)"
                 )),
             },
         }
@@ -79,9 +79,6 @@ pub fn locate(
     if missing.is_empty() {
         Ok(executor)
     } else {
-        Err(format!(
-            "nothing was changed, because {}",
-            missing.join("; ")
-        ))
+        Err(format!("nothing was changed: {}", missing.join("; ")))
     }
 }

@@ -1,14 +1,15 @@
-//! `nexafi deploy` as a user runs it, with stand-ins for terraform, kubectl and helm.
+//! `nexafi deploy` as a user runs it, with stand-ins for kubectl and helm.
 //!
-//! No terraform, kubectl or helm with a cloud account or cluster behind it can run on the
-//! test machine, so each test writes small shell scripts with those names into a temp
-//! directory and puts it first on PATH. Each stand-in appends its command line to a log,
+//! No Kubernetes API server or Helm release store can run on the test machine, so most
+//! tests write small shell scripts named terraform, kubectl and helm into a temp
+//! directory and put it first on PATH. Each stand-in appends its command line to a log,
 //! fails when the line contains the text in `FAIL_MATCH`, and keeps just enough state in
 //! a directory to serve the deploy's reads: `kubectl get` prints a Deployment's
 //! generation, which a non-dry-run `kubectl apply` raises, and `helm history` prints a
-//! release's history or fails with "release: not found". The gate is the real scan,
-//! and the deploy record test sends its events to a real `nexafi audit serve` on
-//! 127.0.0.1 with a SQLite store.
+//! release's history or fails with "release: not found". The gate is the real scan, one
+//! test runs the real terraform binary on a module that needs no provider download or
+//! cloud account, and the deploy record test sends its events to a real
+//! `nexafi audit serve` on 127.0.0.1 with a SQLite store.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -805,4 +806,90 @@ fn shipped_prod_dry_run_passes_gate() {
         log[2].ends_with("--dry-run=server --filename kubernetes/security"),
         "{log:?}"
     );
+}
+
+/// The Terraform stages with the real terraform binary, which must be on PATH. The root
+/// module has a local backend and only the built-in `terraform_data` resource, and
+/// CHECKPOINT_DISABLE turns off Terraform's version check, so nothing leaves the machine.
+#[test]
+fn real_terraform_plans_and_applies() {
+    let terraform = std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|directory| directory.join("terraform"))
+                .find(|candidate| candidate.is_file())
+        })
+        .expect("terraform is not on PATH; this test runs the real binary");
+    let text = r#"
+[environments.dev.gate]
+paths = ["gate-pass"]
+
+[environments.dev.terraform]
+root = "terraform"
+backend_config = "environments/dev.local.tfbackend"
+var_files = ["environments/dev.tfvars"]
+"#;
+    let setup = Setup::new(text);
+    let module = Path::new(DATA).join("terraform-local");
+    let root = setup.root().join("terraform");
+    std::fs::create_dir_all(root.join("environments")).unwrap();
+    for file in [
+        "main.tf",
+        "environments/dev.local.tfbackend",
+        "environments/dev.tfvars",
+    ] {
+        std::fs::copy(module.join(file), root.join(file)).unwrap();
+    }
+    std::fs::write(
+        setup.root().join("terraformrc"),
+        "disable_checkpoint = true\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nexafi"))
+            .current_dir(setup.root())
+            .arg("deploy")
+            .args(args)
+            .args([
+                "--plan",
+                "deploy.toml",
+                "--actor",
+                "ci-deployer",
+                "--terraform",
+            ])
+            .arg(&terraform)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_CLI_CONFIG_FILE", setup.root().join("terraformrc"))
+            .output()
+            .unwrap()
+    };
+
+    // A dry run plans but leaves the state empty.
+    let output = run(&["dev", "--dry-run"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(root.join("dev.tfplan").is_file());
+    assert!(!root.join("dev.tfstate").exists());
+
+    let output = run(&["dev", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let state = std::fs::read_to_string(root.join("dev.tfstate")).unwrap();
+    assert!(state.contains("\"terraform_data\""), "{state}");
+    assert!(state.contains("1.4.2"), "{state}");
+    let progress = stderr(&output);
+    assert!(progress.contains("[terraform apply] "), "{progress}");
+    let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(record["terraform_plan_file"], "terraform/dev.tfplan");
+
+    // An invalid variable file fails the plan stage, and nothing is applied.
+    std::fs::write(root.join("environments/dev.tfvars"), "release = \n").unwrap();
+    let output = run(&["dev"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("==> terraform plan: failed"),
+        "{}",
+        stderr(&output)
+    );
+    let unchanged = std::fs::read_to_string(root.join("dev.tfstate")).unwrap();
+    assert_eq!(unchanged, state);
 }
