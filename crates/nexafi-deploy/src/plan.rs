@@ -305,16 +305,15 @@ fn convert_environment(
     });
 
     let mut rollout = Vec::with_capacity(raw.rollout.len());
-    for step in raw.rollout {
-        rollout.push(convert_step(step, error_at)?);
-    }
-    let mut releases: Vec<(&str, &str)> = Vec::new();
-    for step in &rollout {
-        if let Step::Helm(helm) = step {
-            let key = (helm.namespace.as_str(), helm.release.as_str());
+    let mut releases: Vec<(String, String)> = Vec::new();
+    for raw_step in raw.rollout {
+        let span = raw_step.span();
+        let step = convert_step(raw_step, error_at)?;
+        if let Step::Helm(helm) = &step {
+            let key = (helm.namespace.clone(), helm.release.clone());
             if releases.contains(&key) {
                 return Err(error_at(
-                    0..0,
+                    span,
                     format!(
                         "environment `{name}` installs the Helm release `{}` in namespace `{}` twice; keep one step per release",
                         helm.release, helm.namespace
@@ -323,6 +322,7 @@ fn convert_environment(
             }
             releases.push(key);
         }
+        rollout.push(step);
     }
 
     Ok(Environment {
@@ -590,6 +590,16 @@ values = ["helm/app/values-dev.yaml"]
         let plan = parse_text(&text).unwrap();
         let gate = &plan.environment("dev").unwrap().gate;
         assert_eq!(gate.severity_threshold, Some(Severity::High));
+    }
+
+    #[test]
+    fn duplicate_release_located() {
+        let text = format!(
+            "{MINIMAL}\n[[environments.dev.rollout]]\nhelm = \"app\"\nchart = \"helm/app\"\nnamespace = \"apps\"\n"
+        );
+        let error = parse_text(&text).unwrap_err();
+        assert_eq!(error.line, 14, "{error}");
+        assert!(error.message.contains("twice"), "{error}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What a run changed, and how to undo it after a failed rollout step.
+//! Changes of a run, and how to undo them after a failed rollout step.
 //!
 //! Only Helm releases and Deployments have an undo: `helm rollback` or `helm uninstall`,
 //! and `kubectl rollout undo`. Every other object applied with kubectl keeps its new
