@@ -25,6 +25,11 @@ const STAND_IN: &str = r#"#!/bin/sh
 name=$(basename "$0")
 line="$name $*"
 printf '%s\n' "$line" >> "$DEPLOY_LOG"
+if [ -n "$KILL_MATCH" ]; then
+  case "$line" in
+    *"$KILL_MATCH"*) kill -9 "$KILL_PID" ;;
+  esac
+fi
 case "$line" in
   "kubectl get deployment/"*)
     cat "$DEPLOY_STATE/generation" 2>/dev/null
@@ -90,6 +95,11 @@ impl Setup {
 
     /// `nexafi deploy ARGS --plan deploy.toml` with the stand-ins first on PATH.
     fn deploy(&self, args: &[&str], fail_match: &str) -> Output {
+        self.deploy_with(args, fail_match, &[])
+    }
+
+    /// Like [`Setup::deploy`], with more environment variables for the stand-ins.
+    fn deploy_with(&self, args: &[&str], fail_match: &str, env: &[(&str, &str)]) -> Output {
         let path = format!(
             "{}:{}",
             self.root().join("bin").display(),
@@ -105,6 +115,7 @@ impl Setup {
             .env("DEPLOY_STATE", self.root().join("state"))
             .env("FAIL_MATCH", fail_match)
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -661,6 +672,48 @@ mod audit {
             .unwrap();
         assert_eq!(failed_stage["outcome"], "failure");
         assert_eq!(found.last().unwrap()["outcome"], "failure");
+    }
+
+    /// The service dies during the rollout: the deploy goes on, and every event it could
+    /// not record is in the record and the error, ready for `nexafi audit append`.
+    #[test]
+    fn lost_audit_keeps_events() {
+        let setup = Setup::new(&plan("gate-pass"));
+        let append = token(setup.root(), "append");
+        std::fs::write(setup.root().join("append.token"), &append).unwrap();
+        let (mut server, url) = serve(setup.root());
+        let pid = server.id().to_string();
+
+        let output = setup.deploy_with(
+            &[
+                "dev",
+                "--format",
+                "json",
+                "--audit-url",
+                &url,
+                "--audit-token-file",
+                "append.token",
+            ],
+            "",
+            &[("KILL_MATCH", "upgrade --install base"), ("KILL_PID", &pid)],
+        );
+        server.wait().unwrap();
+        let error = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{error}");
+        assert!(
+            error.contains("were not recorded; append them with `nexafi audit append`"),
+            "{error}"
+        );
+
+        let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(record["outcome"], "succeeded");
+        let unsent: Vec<&str> = record["unsent_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| event["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(unsent, ["deploy.stage", "deploy.stage", "deploy.finished"]);
     }
 
     #[test]

@@ -434,16 +434,36 @@ struct AuditSink {
 
 #[cfg(feature = "audit")]
 impl EventSink for AuditSink {
+    /// Appends one event. A lost connection, a timeout or a busy service (429, 503) is
+    /// retried with the same event id, which the service acknowledges only once.
     fn send(&mut self, event: &serde_json::Value) -> Result<(), String> {
+        use nexafi_audit::client::{ClientError, Method};
+
+        const ATTEMPTS: u32 = 3;
         let mut event = event.clone();
         nexafi_audit::event::fill_client_defaults(&mut event);
-        self.runtime
-            .block_on(self.client.json(
-                nexafi_audit::client::Method::POST,
-                "/v1/events",
-                Some(&event),
-            ))
-            .map(|_| ())
-            .map_err(|error| error.to_string())
+        let mut attempt = 1;
+        loop {
+            let result =
+                self.runtime
+                    .block_on(self.client.json(Method::POST, "/v1/events", Some(&event)));
+            let retry = match &result {
+                Ok(_) => return Ok(()),
+                Err(ClientError::Transport { .. } | ClientError::Timeout { .. }) => true,
+                Err(ClientError::Status { status, .. }) => {
+                    status.as_u16() == 429 || status.as_u16() == 503
+                }
+                Err(_) => false,
+            };
+            match result {
+                Err(error) if retry && attempt < ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "audit append failed; retrying in 1 s");
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    attempt += 1;
+                }
+                Err(error) => return Err(error.to_string()),
+                Ok(_) => return Ok(()),
+            }
+        }
     }
 }
