@@ -946,3 +946,58 @@ var_files = ["environments/dev.tfvars"]
     let unchanged = std::fs::read_to_string(root.join("dev.tfstate")).unwrap();
     assert_eq!(unchanged, state);
 }
+
+/// Confirmation typed at a terminal. util-linux `script` runs the command on a
+/// pseudo-terminal and feeds it this test's standard input.
+#[test]
+fn prod_confirmed_on_terminal() {
+    let setup = Setup::new(&plan("gate-pass").replace("environments.dev", "environments.prod"));
+    let path = format!(
+        "{}:{}",
+        setup.root().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let command = format!(
+        "'{}' deploy prod --plan deploy.toml --actor ci-deployer",
+        env!("CARGO_BIN_EXE_nexafi")
+    );
+    let typed = |answer: &str| {
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .current_dir(setup.root())
+            .env("PATH", &path)
+            .env("DEPLOY_LOG", setup.root().join("tools.log"))
+            .env("DEPLOY_STATE", setup.root().join("state"))
+            .env("FAIL_MATCH", "")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` is needed to give the command a terminal");
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+
+    let declined = typed("yes");
+    let screen = stdout(&declined);
+    assert_eq!(declined.status.code(), Some(2), "{screen}");
+    assert!(
+        screen.contains("Type the environment name to continue"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("not confirmed; nothing was changed"),
+        "{screen}"
+    );
+    assert!(setup.log().is_empty(), "{:?}", setup.log());
+
+    let confirmed = typed("prod");
+    assert_eq!(confirmed.status.code(), Some(0), "{}", stdout(&confirmed));
+    assert!(
+        setup
+            .log()
+            .contains(&"terraform -chdir=terraform apply -input=false prod.tfplan".to_owned())
+    );
+}
