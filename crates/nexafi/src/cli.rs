@@ -42,6 +42,14 @@ pub enum Command {
     /// Only the endpoints named with --target are contacted. Exit status as for validate.
     Security(SecurityArgs),
 
+    /// Deploy one environment: the validate gate, then the Terraform, kubectl and Helm
+    /// stages of the plan file in order, with rollback and a deploy record.
+    ///
+    /// Exit status: 0 when every stage succeeds, 1 when the gate or a stage fails, 2 on a
+    /// usage or tool error. An invalid plan file, a missing tool or a refused confirmation
+    /// stop the deploy before anything changes.
+    Deploy(Box<crate::commands::deploy::DeployArgs>),
+
     /// List the built-in checks or explain one.
     #[command(subcommand)]
     Checks(ChecksCommand),

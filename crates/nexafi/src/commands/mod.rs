@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod checks;
 pub mod completions;
+pub mod deploy;
 pub mod dlp;
 pub mod frameworks;
 #[cfg(feature = "monitor")]
