@@ -15,6 +15,7 @@ use crate::ledger::hash::Hash;
 use crate::ledger::tiles::{TileSet, TileUpdate, TreeState};
 
 pub mod postgres;
+pub mod postgres_tls;
 mod schema;
 pub mod sqlite;
 
@@ -28,6 +29,8 @@ pub enum StoreError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("invalid PostgreSQL connection setting: {0}")]
+    Setting(String),
 }
 
 impl StoreError {
