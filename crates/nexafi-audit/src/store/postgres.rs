@@ -431,7 +431,8 @@ impl AuditStore for PostgresStore {
             "($1::text IS NULL OR e.tenant = $1) AND ($2::text IS NULL OR e.actor = $2) \
              AND ($3::text IS NULL OR e.resource = $3) AND ($4::text IS NULL OR e.action = $4) \
              AND ($5::int8 IS NULL OR e.event_time_us >= $5) AND ($6::int8 IS NULL OR e.event_time_us < $6) \
-             AND ($7::int8 IS NULL OR e.idx > $7) ORDER BY e.idx LIMIT $8",
+             AND ($7::int8 IS NULL OR e.idx > $7) AND ($9::text[] IS NULL OR e.tenant = ANY($9)) \
+             ORDER BY e.idx LIMIT $8",
             &[
                 &query.tenant,
                 &query.actor,
@@ -441,6 +442,7 @@ impl AuditStore for PostgresStore {
                 &query.to_us,
                 &after,
                 &limit,
+                &query.tenants,
             ],
         )
         .await
@@ -516,8 +518,13 @@ impl AuditStore for PostgresStore {
             .lock()
             .await
             .execute(
-                "INSERT INTO tokens (secret_sha256, name, scopes) VALUES ($1, $2, $3)",
-                &[&hash, &token.name, &token.scopes.join(",")],
+                "INSERT INTO tokens (secret_sha256, name, scopes, tenants) VALUES ($1, $2, $3, $4)",
+                &[
+                    &hash,
+                    &token.name,
+                    &token.scopes.join(","),
+                    &token.tenants_column(),
+                ],
             )
             .await
             .map_err(|error| db_error("storing a token", error))?;
@@ -529,19 +536,25 @@ impl AuditStore for PostgresStore {
         let row = self
             .reader()
             .query_opt(
-                "SELECT name, scopes FROM tokens WHERE secret_sha256 = $1",
+                "SELECT name, scopes, tenants FROM tokens WHERE secret_sha256 = $1",
                 &[&hash],
             )
             .await
             .map_err(|error| db_error("looking up a token", error))?;
-        Ok(row.map(|row| StoredToken {
-            name: row.get(0),
-            scopes: row
-                .get::<_, String>(1)
-                .split(',')
-                .map(str::to_owned)
-                .collect(),
-        }))
+        row.map(|row| {
+            let tenants = StoredToken::parse_tenants(row.get::<_, Option<&str>>(2))
+                .map_err(StoreError::Corrupt)?;
+            Ok(StoredToken {
+                name: row.get(0),
+                scopes: row
+                    .get::<_, String>(1)
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
+                tenants,
+            })
+        })
+        .transpose()
     }
 
     async fn add_hold(

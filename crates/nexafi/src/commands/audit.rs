@@ -105,7 +105,7 @@ pub enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token with the given scopes.
+    /// Create a token with the given scopes, optionally bound to tenants.
     Create {
         #[command(flatten)]
         db: DbArgs,
@@ -115,6 +115,10 @@ pub enum TokenCommand {
         /// Scopes: append, read, audit, admin (admin includes the others).
         #[arg(long, value_delimiter = ',', required = true)]
         scope: Vec<String>,
+        /// Tenants whose events the token may append and read (comma-separated or
+        /// repeated); without it the token reaches every tenant.
+        #[arg(long, value_delimiter = ',')]
+        tenant: Vec<String>,
     },
 }
 
@@ -215,6 +219,9 @@ pub struct RemoteArgs {
     /// checked.
     #[arg(long)]
     log_key: Option<String>,
+    /// CA certificates (PEM) trusted for an https:// URL in addition to Mozilla's roots.
+    #[arg(long, env = "NEXAFI_AUDIT_CA_FILE", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -224,11 +231,15 @@ pub struct VerifyArgs {
     db: Option<String>,
     #[arg(long, default_value = "nexafi_audit")]
     schema: String,
-    /// Audit through the service's tlog-tiles API (needs a token with the audit scope).
+    /// Audit through the service's API: entry bundles, tiles and payloads (needs a token
+    /// with the audit and read scopes and no tenant list).
     #[arg(long)]
     url: Option<String>,
     #[arg(long, env = "NEXAFI_AUDIT_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// CA certificates (PEM) trusted for an https:// --url in addition to Mozilla's roots.
+    #[arg(long, env = "NEXAFI_AUDIT_CA_FILE", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
     /// The log's verifier key or a file holding it.
     #[arg(long)]
     log_key: String,
@@ -296,9 +307,14 @@ pub fn run(command: AuditCommand) -> Result<Outcome, Error> {
 async fn dispatch(command: AuditCommand) -> Result<Outcome, Error> {
     match command {
         AuditCommand::Keygen { origin, key } => keygen(&origin, &key),
-        AuditCommand::Token(TokenCommand::Create { db, name, scope }) => {
+        AuditCommand::Token(TokenCommand::Create {
+            db,
+            name,
+            scope,
+            tenant,
+        }) => {
             with_store(&db, |store| async move {
-                create_token(store, &name, &scope).await
+                create_token(store, &name, &scope, &tenant).await
             })
             .await
         }
@@ -504,7 +520,14 @@ async fn create_token(
     store: Arc<AnyStoreRef>,
     name: &str,
     scopes: &[String],
+    tenants: &[String],
 ) -> Result<Outcome, Error> {
+    if tenants.iter().any(|tenant| tenant.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--tenant contains an empty tenant name; give names such as --tenant acme,globex"
+                .to_owned(),
+        ));
+    }
     for scope in scopes {
         if Scope::parse(scope).is_none() {
             return Err(Error::Usage(format!(
@@ -516,12 +539,18 @@ async fn create_token(
     let stored = StoredToken {
         name: name.to_owned(),
         scopes: scopes.to_vec(),
+        tenants: (!tenants.is_empty()).then(|| tenants.to_vec()),
     };
     let hash = hash_token(&token);
     delegate!(store.as_ref(), s => s.insert_token(&hash, &stored).await).map_err(fail)?;
     println!("{token}");
+    let reach = if tenants.is_empty() {
+        "every tenant".to_owned()
+    } else {
+        format!("tenants {}", tenants.join(","))
+    };
     eprintln!(
-        "token `{name}` created with scopes {}; it is shown only once",
+        "token `{name}` created with scopes {} for {reach}; it is shown only once",
         scopes.join(",")
     );
     Ok(Outcome::Success)
@@ -644,7 +673,10 @@ fn read_input(input: &Path) -> Result<Value, Error> {
 }
 
 fn client(remote: &RemoteArgs) -> Result<AuditClient, Error> {
-    AuditClient::new(&remote.url, remote.token.clone())
+    AuditClient::builder(&remote.url)
+        .token(remote.token.clone())
+        .ca_file(remote.ca_file.clone())
+        .build()
         .map_err(|error| Error::Usage(error.to_string()))
 }
 
@@ -762,7 +794,10 @@ async fn verify(args: VerifyArgs) -> Result<Outcome, Error> {
             AnyStoreRef::Postgres(store) => audit_store(&store, &key, trusted).await.map(|r| r.0),
         },
         (None, Some(url)) => {
-            let client = AuditClient::new(url, args.token.clone())
+            let client = AuditClient::builder(url)
+                .token(args.token.clone())
+                .ca_file(args.ca_file.clone())
+                .build()
                 .map_err(|error| Error::Usage(error.to_string()))?;
             audit_remote(&client, &key, trusted).await?
         }
