@@ -199,19 +199,23 @@ impl ServerCertVerifier for EncryptOnlyVerifier {
 }
 
 /// Finds the rustls error behind a connection error, for a hint about the fix.
-pub fn rustls_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+pub fn rustls_cause<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = current {
         if let Some(found) = error.downcast_ref::<rustls::Error>() {
             return Some(found);
         }
-        if let Some(io) = error.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(found) = inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(found);
-        }
-        current = error.source();
+        // io::Error::source skips the error it wraps, so nested io::Errors (as the
+        // TLS connectors produce) are unwrapped with get_ref instead.
+        current = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => None,
+            },
+            None => error.source(),
+        };
     }
     None
 }

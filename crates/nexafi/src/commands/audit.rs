@@ -15,7 +15,6 @@ use nexafi_audit::event::fill_client_defaults;
 use nexafi_audit::ledger::hash::{Hash, from_hex, leaf_hash, to_hex};
 use nexafi_audit::ledger::note::{Checkpoint, NoteSigner, NoteVerifier};
 use nexafi_audit::ledger::proof::{verify_consistency, verify_inclusion};
-use nexafi_audit::ledger::tiles::{TILE_WIDTH, entries_path};
 use nexafi_audit::metrics::Metrics;
 use nexafi_audit::retention::RetentionPolicy;
 use nexafi_audit::sequencer::{SequencerConfig, start};
@@ -24,7 +23,7 @@ use nexafi_audit::service::{App, ServiceConfig, TlsFiles, run as run_service};
 use nexafi_audit::store::postgres::PostgresStore;
 use nexafi_audit::store::sqlite::SqliteStore;
 use nexafi_audit::store::{AuditStore, StoredToken};
-use nexafi_audit::verify::{AuditFailure, Auditor, PayloadCheck, audit_store};
+use nexafi_audit::verify::{audit_remote, audit_store};
 use serde_json::{Value, json};
 
 use super::Error;
@@ -799,7 +798,7 @@ async fn verify(args: VerifyArgs) -> Result<Outcome, Error> {
                 .ca_file(args.ca_file.clone())
                 .build()
                 .map_err(|error| Error::Usage(error.to_string()))?;
-            audit_remote(&client, &key, trusted).await?
+            audit_remote(&client, &key, trusted).await.map_err(fail)?
         }
         (None, None) => return Err(Error::Usage("give --db or --url".to_owned())),
     };
@@ -828,51 +827,6 @@ async fn verify(args: VerifyArgs) -> Result<Outcome, Error> {
             Ok(Outcome::Findings)
         }
     }
-}
-
-/// Audits through the tlog-tiles API: the checkpoint and every entry bundle.
-async fn audit_remote(
-    client: &AuditClient,
-    key: &NoteVerifier,
-    trusted: Option<(u64, Hash)>,
-) -> Result<Result<nexafi_audit::verify::AuditReport, AuditFailure>, Error> {
-    let note = client.bytes("/checkpoint").await.map_err(fail)?;
-    let note = String::from_utf8_lossy(&note).into_owned();
-    let checkpoint = match Checkpoint::open(&note, key) {
-        Ok(checkpoint) => checkpoint,
-        Err(error) => return Ok(Err(AuditFailure::Checkpoint(error.to_string()))),
-    };
-    let mut auditor = Auditor::new(&key.name, trusted, false);
-    let bundles = checkpoint.size.div_ceil(TILE_WIDTH as u64);
-    for bundle in 0..bundles {
-        let width = (checkpoint.size - bundle * TILE_WIDTH as u64).min(TILE_WIDTH as u64) as u16;
-        let bytes = client
-            .bytes(&format!("/{}", entries_path(bundle, width)))
-            .await
-            .map_err(fail)?;
-        let mut offset = 0;
-        let mut index = bundle * TILE_WIDTH as u64;
-        while offset < bytes.len() {
-            if offset + 2 > bytes.len() {
-                return Ok(Err(AuditFailure::Read(format!(
-                    "entry bundle {bundle} is truncated"
-                ))));
-            }
-            let length = usize::from(u16::from_be_bytes([bytes[offset], bytes[offset + 1]]));
-            let Some(leaf) = bytes.get(offset + 2..offset + 2 + length) else {
-                return Ok(Err(AuditFailure::Read(format!(
-                    "entry bundle {bundle} is truncated"
-                ))));
-            };
-            // Payloads are not served in bundles; only leaves and the tree are checked.
-            if let Err(failure) = auditor.push(index, leaf, None, PayloadCheck::NotAvailable) {
-                return Ok(Err(failure));
-            }
-            offset += 2 + length;
-            index += 1;
-        }
-    }
-    Ok(auditor.finish(&checkpoint))
 }
 
 async fn proof(args: ProofArgs) -> Result<Outcome, Error> {
