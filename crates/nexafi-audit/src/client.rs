@@ -245,7 +245,7 @@ fn describe_failure(url: &str, error: &(dyn std::error::Error + 'static)) -> Str
     if let Some(tls) = crate::tls::rustls_cause(error) {
         let hint = match (certificate_problem(tls), tls) {
             ((true, _), _) => {
-                "the service's certificate is not trusted; give the CA that issued it as a CA file (--ca-file)"
+                "the service's certificate is not trusted; pass the CA that issued it with --ca-file"
             }
             ((_, true), _) => {
                 "the service's certificate is not valid for this host name; use a name the certificate lists"
@@ -266,8 +266,8 @@ fn describe_failure(url: &str, error: &(dyn std::error::Error + 'static)) -> Str
     message
 }
 
-/// Tells whether hyper could not parse the response, as when a TLS server answers a
-/// plain HTTP request with an alert.
+/// Tells whether hyper could not parse the response, as when a TLS server responds to
+/// a plain HTTP request with an alert.
 fn has_http_parse_error(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = current {

@@ -14,7 +14,7 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-/// The crypto provider of every TLS connection this crate makes.
+/// Returns the crypto provider of every TLS connection this crate makes.
 pub fn provider() -> Arc<CryptoProvider> {
     // NOTE: rustls 0.23.48 deprecates the ring provider because it lacks post-quantum key
     // exchange; aws-lc-rs has it but needs a C toolchain and CMake to build.
@@ -30,27 +30,27 @@ pub fn mozilla_roots() -> RootCertStore {
 }
 
 /// Reads every PEM certificate of a CA file into `roots`. Returns an error naming the
-/// file when it cannot be read, holds a malformed certificate, or holds none.
+/// file when it cannot be read, contains a malformed certificate, or contains none.
 pub fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), String> {
-    let shown = path.display();
+    let file = path.display();
     let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|error| format!("cannot read CA file {shown}: {error}"))?
+        .map_err(|error| format!("cannot read CA file {file}: {error}"))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| format!("CA file {shown} is not valid PEM: {error}"))?;
+        .map_err(|error| format!("CA file {file} is not valid PEM: {error}"))?;
     if certificates.is_empty() {
         return Err(format!(
-            "CA file {shown} contains no PEM certificate (expected -----BEGIN CERTIFICATE-----)"
+            "CA file {file} contains no PEM certificate (expected -----BEGIN CERTIFICATE-----)"
         ));
     }
     for certificate in certificates {
         roots
             .add(certificate)
-            .map_err(|error| format!("CA file {shown} contains an invalid certificate: {error}"))?;
+            .map_err(|error| format!("CA file {file} contains an invalid certificate: {error}"))?;
     }
     Ok(())
 }
 
-/// How the server's certificate is checked.
+/// Check applied to the server's certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verification {
     /// Chain to a trusted root and the host name (libpq `verify-full`, HTTPS).
@@ -145,7 +145,7 @@ impl ServerCertVerifier for ChainOnlyVerifier {
     }
 }
 
-/// Accepts any certificate but checks that the server holds its key.
+/// Accepts any certificate but checks that the server has its private key.
 #[derive(Debug)]
 struct EncryptOnlyVerifier {
     provider: Arc<CryptoProvider>,
@@ -199,9 +199,7 @@ impl ServerCertVerifier for EncryptOnlyVerifier {
 }
 
 /// Finds the rustls error behind a connection error, for a hint about the fix.
-pub fn rustls_cause<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a rustls::Error> {
+pub fn rustls_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = current {
         if let Some(found) = error.downcast_ref::<rustls::Error>() {

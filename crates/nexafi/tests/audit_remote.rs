@@ -110,6 +110,18 @@ fn token(dir: &Path, db: &str, schema: &str, scopes: &str) -> String {
     .to_owned()
 }
 
+fn token_for(dir: &Path, db: &str, scopes: &str, extra: &[&str]) -> String {
+    run_ok(
+        nexafi(dir)
+            .args([
+                "audit", "token", "create", "--db", db, "--name", "unit", "--scope", scopes,
+            ])
+            .args(extra),
+    )
+    .trim()
+    .to_owned()
+}
+
 fn write_events(dir: &Path, count: u64) {
     let events: Vec<Value> = (0..count)
         .map(|i| {
@@ -241,6 +253,46 @@ fn client_commands_over_https() {
         .output()
         .unwrap();
     assert!(from_env.status.success(), "{}", stderr_of(&from_env));
+
+    // A token bound to another tenant cannot append acme's events.
+    let bound = token_for(dir, db, "append,read", &["--tenant", "globex,initech"]);
+    let rejected = nexafi(dir)
+        .env("NEXAFI_AUDIT_TOKEN", &bound)
+        .args([
+            "audit",
+            "append",
+            "--url",
+            url,
+            "--ca-file",
+            "ca.pem",
+            "events.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(rejected.status.code(), Some(2), "{}", stderr_of(&rejected));
+    assert!(
+        stderr_of(&rejected).contains("403"),
+        "{}",
+        stderr_of(&rejected)
+    );
+    assert!(
+        stderr_of(&rejected).contains("not allowed to access tenant `acme`"),
+        "{}",
+        stderr_of(&rejected)
+    );
+    let empty = nexafi(dir)
+        .args([
+            "audit", "token", "create", "--db", db, "--name", "x", "--scope", "read", "--tenant",
+            "acme,",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(2), "{}", stderr_of(&empty));
+    assert!(
+        stderr_of(&empty).contains("empty tenant name"),
+        "{}",
+        stderr_of(&empty)
+    );
 
     // Rejections, each with exit status 2 and a message naming the fix.
     let http_to_https = url.replacen("https://", "http://", 1);

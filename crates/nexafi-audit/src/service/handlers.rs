@@ -625,7 +625,7 @@ pub(super) async fn tile<S: AuditStore>(
     let full_path = format!("tile/{path}");
     let checkpoint = latest(&app).await?;
     let body = if path.starts_with("entries/") {
-        // Hash tiles reveal nothing about events, but entry bundles hold whole leaves.
+        // Hash tiles reveal nothing about events, but entry bundles contain whole leaves.
         require_all_tenants(
             &token,
             "read entry bundles, which hold events of every tenant",

@@ -1,6 +1,6 @@
 //! libpq's `sslmode` and `sslrootcert` for the PostgreSQL store.
 //!
-//! tokio-postgres knows only `disable`, `prefer` and `require` and rejects
+//! tokio-postgres accepts only `disable`, `prefer` and `require` and rejects
 //! `sslrootcert`, so both settings are taken out of the connection string here and
 //! turned into a rustls configuration with libpq's meanings (PostgreSQL 16 docs,
 //! "SSL Support" in the libpq chapter):

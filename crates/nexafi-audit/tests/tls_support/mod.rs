@@ -1,5 +1,6 @@
-//! A test certificate authority made with rcgen, and a PostgreSQL server of our own that
-//! accepts only TLS connections (the shared server on 5432 runs without TLS).
+//! A test certificate authority made with rcgen, and PostgreSQL servers started in a
+//! temporary directory, so a test controls the server certificate, pg_hba.conf and
+//! whether TLS is on.
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
