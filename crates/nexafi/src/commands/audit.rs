@@ -151,7 +151,8 @@ pub enum HoldCommand {
 
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// Store: `sqlite:PATH` or `postgres:CONNECTION` (libpq string or URL).
+    /// Store: `sqlite:PATH` or `postgres:CONNECTION` (libpq string or URL; `sslmode` and
+    /// `sslrootcert` as in libpq).
     #[arg(
         long,
         env = "NEXAFI_AUDIT_DB",
