@@ -1,15 +1,23 @@
-//! A small HTTP client for the audit API, used by the `nexafi audit` client commands.
+//! A small HTTP and HTTPS client for the audit API, used by the `nexafi audit` client
+//! commands and by other commands that write to the audit trail.
+//!
+//! HTTPS verifies the service's certificate and host name against Mozilla's roots plus
+//! an optional CA file (PEM), for services whose certificate a private CA issued.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 pub use hyper::Method;
 use hyper::body::Bytes;
 use hyper::{Request, StatusCode, header};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+
+use crate::tls::{Verification, add_ca_file, certificate_problem, client_config, mozilla_roots};
 
 /// Time allowed for one request, connection included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -17,8 +25,14 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Failure of a request to the audit service.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("invalid service URL `{0}`: expected http://HOST:PORT")]
+    #[error("invalid service URL `{0}`: expected http://HOST:PORT or https://HOST:PORT")]
     BadUrl(String),
+    #[error("{0}")]
+    CaFile(String),
+    #[error(
+        "a CA file ({ca_file}) is set, but `{url}` is not an https:// URL; use https:// or drop the CA file"
+    )]
+    CaFileWithoutTls { url: String, ca_file: String },
     #[error("request to {url} failed: {message}")]
     Transport { url: String, message: String },
     #[error("request to {url} timed out after {REQUEST_TIMEOUT:?}")]
@@ -38,21 +52,91 @@ pub enum ClientError {
 pub struct AuditClient {
     base: String,
     token: Option<String>,
-    http: HyperClient<HttpConnector, Full<Bytes>>,
+    http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// Settings of an [`AuditClient`]; see [`AuditClient::builder`].
+#[derive(Clone, Debug)]
+pub struct AuditClientBuilder {
+    base: String,
+    token: Option<String>,
+    ca_file: Option<PathBuf>,
+}
+
+impl AuditClientBuilder {
+    /// Sets the bearer token sent with every request (`None`: no token).
+    pub fn token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// Adds the CA certificates of a PEM file to Mozilla's roots for HTTPS (`None`:
+    /// Mozilla's roots only). Only valid with an https:// base URL.
+    pub fn ca_file(mut self, path: Option<PathBuf>) -> Self {
+        self.ca_file = path;
+        self
+    }
+
+    /// Checks the URL, reads the CA file and builds the client.
+    pub fn build(self) -> Result<AuditClient, ClientError> {
+        let base = self.base.trim_end_matches('/').to_owned();
+        let host = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .filter(|host| !host.is_empty() && !host.contains('/'));
+        if host.is_none() {
+            return Err(ClientError::BadUrl(base));
+        }
+        let mut roots = mozilla_roots();
+        if let Some(path) = &self.ca_file {
+            if !base.starts_with("https://") {
+                return Err(ClientError::CaFileWithoutTls {
+                    url: base,
+                    ca_file: path.display().to_string(),
+                });
+            }
+            add_ca_file(&mut roots, path).map_err(ClientError::CaFile)?;
+        }
+        let tls = client_config(roots, Verification::Full).map_err(ClientError::CaFile)?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let http = HyperClient::builder(TokioExecutor::new()).build(connector);
+        Ok(AuditClient {
+            base,
+            token: self.token,
+            http,
+        })
+    }
 }
 
 impl AuditClient {
-    /// Creates a client for `base` (for example `http://127.0.0.1:8080`).
-    ///
-    /// NOTE: the client speaks plain HTTP only. For a remote service, put a
-    /// TLS-terminating proxy in front of it, or run the client on the same host.
-    pub fn new(base: &str, token: Option<String>) -> Result<AuditClient, ClientError> {
-        let base = base.trim_end_matches('/').to_owned();
-        if !base.starts_with("http://") || base.len() <= "http://".len() {
-            return Err(ClientError::BadUrl(base));
+    /// Starts a client for `base`, for example `https://audit.internal:8443`.
+    pub fn builder(base: &str) -> AuditClientBuilder {
+        AuditClientBuilder {
+            base: base.to_owned(),
+            token: None,
+            ca_file: None,
         }
-        let http = HyperClient::builder(TokioExecutor::new()).build_http();
-        Ok(AuditClient { base, token, http })
+    }
+
+    /// Creates a client for `base` that trusts Mozilla's roots for HTTPS.
+    pub fn new(base: &str, token: Option<String>) -> Result<AuditClient, ClientError> {
+        AuditClient::builder(base).token(token).build()
+    }
+
+    /// Creates a client for `base` that also trusts the CAs in `ca_file` for HTTPS.
+    pub fn with_ca_file(
+        base: &str,
+        token: Option<String>,
+        ca_file: Option<&Path>,
+    ) -> Result<AuditClient, ClientError> {
+        AuditClient::builder(base)
+            .token(token)
+            .ca_file(ca_file.map(Path::to_path_buf))
+            .build()
     }
 
     /// Sends a request and returns status and body.
@@ -87,7 +171,7 @@ impl AuditClient {
                     .await
                     .map_err(|error| ClientError::Transport {
                         url: url.clone(),
-                        message: error.to_string(),
+                        message: describe_failure(&url, &error),
                     })?;
             let status = response.status();
             let bytes = response
@@ -146,4 +230,53 @@ fn status_error(url: String, status: StatusCode, body: &[u8]) -> ClientError {
         status,
         message,
     }
+}
+
+/// Describes a failed request with its causes, and the likely fix when the failure is a
+/// certificate problem or a scheme that does not match the port.
+fn describe_failure(url: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    let https = url.starts_with("https://");
+    if let Some(tls) = crate::tls::rustls_cause(error) {
+        let hint = match (certificate_problem(tls), tls) {
+            ((true, _), _) => {
+                "the service's certificate is not trusted; pass the CA that issued it with --ca-file"
+            }
+            ((_, true), _) => {
+                "the service's certificate is not valid for this host name; use a name the certificate lists"
+            }
+            (_, rustls::Error::InvalidMessage(_)) => {
+                "the service did not answer with TLS; if it serves plain HTTP, use an http:// URL"
+            }
+            _ => "",
+        };
+        if !hint.is_empty() {
+            message.push_str(&format!(" ({hint})"));
+        }
+    } else if !https && has_http_parse_error(error) {
+        message.push_str(
+            " (the service did not answer with HTTP; if it serves HTTPS, use an https:// URL)",
+        );
+    }
+    message
+}
+
+/// Tells whether hyper could not parse the response, as when a TLS server responds to
+/// a plain HTTP request with an alert.
+fn has_http_parse_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = current {
+        if let Some(hyper_error) = error.downcast_ref::<hyper::Error>()
+            && (hyper_error.is_parse() || hyper_error.is_incomplete_message())
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }

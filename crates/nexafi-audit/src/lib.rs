@@ -14,4 +14,5 @@ pub mod retention;
 pub mod sequencer;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod verify;

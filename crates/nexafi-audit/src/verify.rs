@@ -470,3 +470,153 @@ async fn compare_tiles<S: AuditStore>(
     }
     Ok(())
 }
+
+/// An event's payload as the query API returns it, for the remote audit.
+struct RemotePayload {
+    leaf: String,
+    /// Salt and canonical payload, or `None` when erased.
+    parts: Option<(Vec<u8>, String)>,
+}
+
+/// Audits a log through the service's API: the signed checkpoint, every entry bundle,
+/// and every payload against its leaf's salted commitment. Needs a token with the
+/// `audit` and `read` scopes and no tenant list.
+///
+/// The outer error is a failed request; the inner one a failed audit.
+///
+/// NOTE: the service returns payloads as parsed JSON, so they are canonicalized again
+/// here before hashing. A stored payload changed only in whitespace or key order still
+/// matches; any change of content does not. The local audit (`audit_store`) hashes the
+/// stored text itself.
+pub async fn audit_remote(
+    client: &crate::client::AuditClient,
+    log_key: &NoteVerifier,
+    trusted: Option<(u64, Hash)>,
+) -> Result<Result<AuditReport, AuditFailure>, crate::client::ClientError> {
+    use crate::client::Method;
+    use crate::ledger::tiles::{TILE_WIDTH, entries_path};
+
+    let note = client.bytes("/checkpoint").await?;
+    let note = String::from_utf8_lossy(&note).into_owned();
+    let checkpoint = match Checkpoint::open(&note, log_key) {
+        Ok(checkpoint) => checkpoint,
+        Err(error) => return Ok(Err(AuditFailure::Checkpoint(error.to_string()))),
+    };
+    let mut auditor = Auditor::new(&log_key.name, trusted, false);
+    auditor.require_erasure_events = true;
+    let width = TILE_WIDTH as u64;
+    for bundle in 0..checkpoint.size.div_ceil(width) {
+        let start = bundle * width;
+        let count = (checkpoint.size - start).min(width);
+        let bytes = client
+            .bytes(&format!("/{}", entries_path(bundle, count as u16)))
+            .await?;
+        let leaves = match split_bundle(&bytes) {
+            Some(leaves) => leaves,
+            None => {
+                return Ok(Err(AuditFailure::Read(format!(
+                    "entry bundle {bundle} is truncated"
+                ))));
+            }
+        };
+
+        let mut path = format!("/v1/events?limit={count}");
+        if start > 0 {
+            path.push_str(&format!("&after={}", start - 1));
+        }
+        let page = client.json(Method::GET, &path, None).await?;
+        let payloads = match remote_payloads(&page) {
+            Ok(payloads) => payloads,
+            Err(failure) => return Ok(Err(failure)),
+        };
+
+        for (offset, leaf) in leaves.into_iter().enumerate() {
+            let index = start + offset as u64;
+            let Some(remote) = payloads.get(&index) else {
+                return Ok(Err(AuditFailure::Entry {
+                    index,
+                    reason: "the service returned no event for this entry".to_owned(),
+                }));
+            };
+            if remote.leaf.as_bytes() != leaf {
+                return Ok(Err(AuditFailure::Entry {
+                    index,
+                    reason: "the event's leaf differs from the entry bundle".to_owned(),
+                }));
+            }
+            let payload = PayloadCheck::from_parts(
+                remote
+                    .parts
+                    .as_ref()
+                    .map(|(salt, payload)| (salt.as_slice(), payload.as_str())),
+            );
+            if let Err(failure) = auditor.push(index, leaf, None, payload) {
+                return Ok(Err(failure));
+            }
+        }
+    }
+    Ok(auditor.finish(&checkpoint))
+}
+
+/// Splits a tlog-tiles entry bundle into its leaves (each a big-endian u16 length and
+/// the bytes); `None` when truncated.
+fn split_bundle(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut leaves = Vec::new();
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let length = usize::from(u16::from_be_bytes([
+            *bytes.get(offset)?,
+            *bytes.get(offset + 1)?,
+        ]));
+        leaves.push(bytes.get(offset + 2..offset + 2 + length)?);
+        offset += 2 + length;
+    }
+    Some(leaves)
+}
+
+/// Reads the events of a query response, keyed by index.
+fn remote_payloads(
+    page: &serde_json::Value,
+) -> Result<std::collections::HashMap<u64, RemotePayload>, AuditFailure> {
+    let malformed = |reason: &str| AuditFailure::Read(format!("the event query response {reason}"));
+    let events = page["events"]
+        .as_array()
+        .ok_or_else(|| malformed("has no `events` array"))?;
+    let mut payloads = std::collections::HashMap::new();
+    for event in events {
+        let index = event["index"]
+            .as_u64()
+            .ok_or_else(|| malformed("has an event without an index"))?;
+        let entry = |reason: &str| AuditFailure::Entry {
+            index,
+            reason: reason.to_owned(),
+        };
+        let leaf = event["leaf"]
+            .as_str()
+            .ok_or_else(|| entry("the service returned the event without a leaf"))?
+            .to_owned();
+        let parts = if event["erased"].as_bool() == Some(true) {
+            None
+        } else {
+            let salt = event["payload_salt"]
+                .as_str()
+                .and_then(decode_hex)
+                .ok_or_else(|| entry("the service returned the payload without a valid salt"))?;
+            let payload = serde_json_canonicalizer::to_string(&event["payload"]).map_err(|_| {
+                entry("the service returned a payload that cannot be canonicalized")
+            })?;
+            Some((salt, payload))
+        };
+        payloads.insert(index, RemotePayload { leaf, parts });
+    }
+    Ok(payloads)
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}

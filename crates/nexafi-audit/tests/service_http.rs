@@ -76,6 +76,7 @@ impl Server {
         let stored = StoredToken {
             name: format!("test-{}", scopes.join("-")),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            tenants: None,
         };
         self.store
             .insert_token(&hash_token(&token), &stored)

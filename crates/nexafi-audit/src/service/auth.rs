@@ -1,5 +1,5 @@
-//! Bearer tokens with scopes. Only the SHA-256 of a token is stored, and tokens are never
-//! logged.
+//! Bearer tokens with scopes and an optional tenant list. Only the SHA-256 of a token is
+//! stored, and tokens are never logged.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -86,6 +86,14 @@ impl TokenCache {
         entries.insert(hash, (Instant::now(), found.clone()));
         Ok(found)
     }
+}
+
+/// Tells whether a stored token may append and read events of `tenant`.
+pub fn allows_tenant(token: &StoredToken, tenant: &str) -> bool {
+    token
+        .tenants
+        .as_ref()
+        .is_none_or(|tenants| tenants.iter().any(|allowed| allowed == tenant))
 }
 
 /// Tells whether a stored token grants `scope`.

@@ -19,6 +19,11 @@ pub enum ApiError {
     },
     Unauthorized,
     Forbidden(&'static str),
+    /// The token's tenant list does not contain this tenant.
+    TenantForbidden(String),
+    /// The request spans every tenant, which a tenant-bound token may not do; the text
+    /// completes "a token bound to tenants cannot ...".
+    AllTenantsForbidden(&'static str),
     NotFound(String),
     Conflict(String),
     PayloadTooLarge(usize),
@@ -64,6 +69,7 @@ impl From<AppendError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut tenant = None;
         let (status, code, message, field) = match self {
             ApiError::BadRequest { message, field } => {
                 (StatusCode::BAD_REQUEST, "invalid_request", message, field)
@@ -78,6 +84,19 @@ impl IntoResponse for ApiError {
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 format!("the token lacks the `{scope}` scope"),
+                None,
+            ),
+            ApiError::TenantForbidden(name) => {
+                let message = format!("the token is not allowed to access tenant `{name}`");
+                tenant = Some(name);
+                (StatusCode::FORBIDDEN, "forbidden_tenant", message, None)
+            }
+            ApiError::AllTenantsForbidden(action) => (
+                StatusCode::FORBIDDEN,
+                "forbidden_tenant",
+                format!(
+                    "a token bound to tenants cannot {action}; use a token without a tenant list"
+                ),
                 None,
             ),
             ApiError::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message, None),
@@ -116,6 +135,9 @@ impl IntoResponse for ApiError {
         let mut body = json!({"error": {"code": code, "message": message}});
         if let Some(field) = field {
             body["error"]["field"] = json!(field);
+        }
+        if let Some(tenant) = tenant {
+            body["error"]["tenant"] = json!(tenant);
         }
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {

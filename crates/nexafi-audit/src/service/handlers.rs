@@ -1,5 +1,7 @@
 //! Request handlers. Each checks its scope first, then validates input completely before
-//! anything is submitted, so a rejected request writes nothing.
+//! anything is submitted, so a rejected request writes nothing. A token with a tenant
+//! list reaches only events of those tenants: other tenants' events get 403, and queries
+//! return only its tenants.
 
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::auth::Scope;
+use super::auth::{Scope, allows_tenant};
 use super::error::ApiError;
 use super::{App, mask_payload, parse_json};
 use crate::event::{FieldError, NewEvent};
@@ -25,7 +27,7 @@ use crate::ledger::proof::{consistency_proof, needed_nodes, root_hash};
 use crate::ledger::tiles::{MemoNodes, TILE_WIDTH, TileId, parse_entries_path, tiles_for_nodes};
 use crate::retention::{self, ERASE_ACTION, HOLD_ADD_ACTION, HOLD_RELEASE_ACTION, PURGE_ACTION};
 use crate::sequencer::{Ack, Erasure, build_proofs};
-use crate::store::{AuditStore, EventQuery, StoredCheckpoint, StoredEvent};
+use crate::store::{AuditStore, EventQuery, StoredCheckpoint, StoredEvent, StoredToken};
 
 type AppState<S> = State<Arc<App<S>>>;
 
@@ -45,6 +47,26 @@ fn ack_json(ack: &Ack) -> Value {
     })
 }
 
+/// Rejects a request for an event of a tenant the token does not list.
+fn require_tenant(token: &StoredToken, tenant: &str) -> Result<(), ApiError> {
+    if allows_tenant(token, tenant) {
+        Ok(())
+    } else {
+        tracing::warn!(token_name = %token.name, tenant, "request rejected: tenant not allowed");
+        Err(ApiError::TenantForbidden(tenant.to_owned()))
+    }
+}
+
+/// Rejects a request that spans every tenant when the token has a tenant list.
+fn require_all_tenants(token: &StoredToken, action: &'static str) -> Result<(), ApiError> {
+    if token.tenants.is_none() {
+        Ok(())
+    } else {
+        tracing::warn!(token_name = %token.name, action, "request rejected: token is tenant-bound");
+        Err(ApiError::AllTenantsForbidden(action))
+    }
+}
+
 fn validate_event<S>(app: &App<S>, mut value: Value) -> Result<NewEvent, FieldError> {
     if let Some(payload) = value.get_mut("payload") {
         *payload = mask_payload(payload.take());
@@ -57,9 +79,10 @@ pub(super) async fn append<S: AuditStore>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    app.authorize(&headers, Scope::Append).await?;
+    let token = app.authorize(&headers, Scope::Append).await?;
     let value = parse_json(body, app.config.max_body_bytes)?;
     let event = validate_event(&app, value).map_err(ApiError::field)?;
+    require_tenant(&token, &event.tenant)?;
     let acks = app.sequencer.append(vec![event]).await?;
     let ack = acks
         .first()
@@ -72,7 +95,7 @@ pub(super) async fn append_batch<S: AuditStore>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    app.authorize(&headers, Scope::Append).await?;
+    let token = app.authorize(&headers, Scope::Append).await?;
     let value = parse_json(body, app.config.max_body_bytes)?;
     let Some(Value::Array(items)) = value.get("events").cloned() else {
         return Err(ApiError::field(FieldError::new(
@@ -98,6 +121,7 @@ pub(super) async fn append_batch<S: AuditStore>(
                 error.reason,
             ))
         })?;
+        require_tenant(&token, &event.tenant)?;
         events.push(event);
     }
     let acks = app.sequencer.append(events).await?;
@@ -186,10 +210,13 @@ pub(super) async fn query<S: AuditStore>(
     headers: HeaderMap,
     params: Result<Query<QueryParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    app.authorize(&headers, Scope::Read).await?;
+    let token = app.authorize(&headers, Scope::Read).await?;
     let Query(params) = params.map_err(|rejection| {
         ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
     })?;
+    if let Some(tenant) = &params.tenant {
+        require_tenant(&token, tenant)?;
+    }
     let limit = params.limit.unwrap_or(100);
     if limit == 0 || limit > app.config.max_query_rows {
         return Err(ApiError::field(FieldError::new(
@@ -199,6 +226,7 @@ pub(super) async fn query<S: AuditStore>(
     }
     let query = EventQuery {
         tenant: params.tenant,
+        tenants: token.tenants.clone(),
         actor: params.actor,
         resource: params.resource,
         action: params.action,
@@ -235,8 +263,9 @@ pub(super) async fn event_by_id<S: AuditStore>(
     headers: HeaderMap,
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    app.authorize(&headers, Scope::Read).await?;
+    let token = app.authorize(&headers, Scope::Read).await?;
     let event = find_event(&app, parse_event_id(&event_id)?).await?;
+    require_tenant(&token, &event.columns.tenant)?;
     let checkpoint = latest(&app).await?;
     let mut rendered = events_with_proofs(&app, vec![event], &checkpoint).await?;
     let mut body = rendered
@@ -274,6 +303,7 @@ pub(super) async fn erase<S: AuditStore>(
         )));
     }
     let target = find_event(&app, parse_event_id(&event_id)?).await?;
+    require_tenant(&token, &target.columns.tenant)?;
     if target.payload.is_none() {
         return Err(ApiError::Conflict(format!(
             "the payload of event {event_id} is already erased"
@@ -347,7 +377,7 @@ pub(super) async fn inclusion<S: AuditStore>(
     headers: HeaderMap,
     params: Result<Query<InclusionParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    app.authorize(&headers, Scope::Read).await?;
+    let token = app.authorize(&headers, Scope::Read).await?;
     let Query(params) = params.map_err(|rejection| {
         ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
     })?;
@@ -370,11 +400,13 @@ pub(super) async fn inclusion<S: AuditStore>(
     )
     .await
     .map_err(ApiError::Internal)?;
-    let leaf = app
-        .store
-        .event_by_index(params.index)
-        .await?
-        .map(|e| e.leaf);
+    let event = app.store.event_by_index(params.index).await?;
+    if let Some(event) = &event {
+        require_tenant(&token, &event.columns.tenant)?;
+    } else {
+        require_all_tenants(&token, "read an entry that has no stored event row")?;
+    }
+    let leaf = event.map(|e| e.leaf);
     Ok(Json(json!({
         "index": params.index,
         "tree_size": size,
@@ -444,8 +476,9 @@ pub(super) async fn holds<S: AuditStore>(
     State(app): AppState<S>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    app.authorize(&headers, Scope::Admin).await?;
-    let holds = app.store.active_holds().await?;
+    let token = app.authorize(&headers, Scope::Admin).await?;
+    let mut holds = app.store.active_holds().await?;
+    holds.retain(|hold| allows_tenant(&token, &hold.tenant));
     Ok(Json(json!({"holds": holds.iter().map(|h| json!({
         "id": h.id, "tenant": h.tenant, "resource_prefix": h.resource_prefix, "reason": h.reason,
     })).collect::<Vec<_>>()})))
@@ -478,6 +511,7 @@ pub(super) async fn add_hold<S: AuditStore>(
             "tenant and reason must not be empty",
         )));
     }
+    require_tenant(&token, &request.tenant)?;
     let event = retention::system_event(
         &request.tenant,
         &format!("token:{}", token.name),
@@ -508,6 +542,7 @@ pub(super) async fn release_hold<S: AuditStore>(
         .iter()
         .find(|hold| hold.id == id)
         .ok_or_else(|| ApiError::NotFound(format!("no active legal hold with id {id}")))?;
+    require_tenant(&token, &hold.tenant)?;
     let event = retention::system_event(
         &hold.tenant,
         &format!("token:{}", token.name),
@@ -536,6 +571,7 @@ pub(super) async fn purge<S: AuditStore>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let token = app.authorize(&headers, Scope::Admin).await?;
+    require_all_tenants(&token, "purge payloads, which spans every tenant")?;
     let request: PurgeRequest = match body {
         Ok(bytes) if bytes.is_empty() => PurgeRequest::default(),
         other => serde_json::from_value(parse_json(other, app.config.max_body_bytes)?).map_err(
@@ -585,10 +621,15 @@ pub(super) async fn tile<S: AuditStore>(
     headers: HeaderMap,
     Path(path): Path<String>,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Audit).await?;
+    let token = app.authorize(&headers, Scope::Audit).await?;
     let full_path = format!("tile/{path}");
     let checkpoint = latest(&app).await?;
     let body = if path.starts_with("entries/") {
+        // Hash tiles reveal nothing about events, but entry bundles contain whole leaves.
+        require_all_tenants(
+            &token,
+            "read entry bundles, which hold events of every tenant",
+        )?;
         let (index, width) =
             parse_entries_path(&full_path).map_err(|error| ApiError::bad(error.to_string()))?;
         let start = index * TILE_WIDTH as u64;

@@ -15,6 +15,7 @@ use crate::ledger::hash::Hash;
 use crate::ledger::tiles::{TileSet, TileUpdate, TreeState};
 
 pub mod postgres;
+pub mod postgres_tls;
 mod schema;
 pub mod sqlite;
 
@@ -28,6 +29,8 @@ pub enum StoreError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("invalid PostgreSQL connection setting: {0}")]
+    Setting(String),
 }
 
 impl StoreError {
@@ -115,6 +118,8 @@ pub struct CommitBatch {
 #[derive(Clone, Debug, Default)]
 pub struct EventQuery {
     pub tenant: Option<String>,
+    /// Only events of these tenants (`None`: every tenant), for tenant-bound tokens.
+    pub tenants: Option<Vec<String>>,
     pub actor: Option<String>,
     pub resource: Option<String>,
     pub action: Option<String>,
@@ -132,6 +137,29 @@ pub struct EventQuery {
 pub struct StoredToken {
     pub name: String,
     pub scopes: Vec<String>,
+    /// Tenants whose events the token may append and read; `None` allows every tenant.
+    pub tenants: Option<Vec<String>>,
+}
+
+impl StoredToken {
+    /// Encodes the tenant list for the `tokens.tenants` column (JSON array, NULL for
+    /// every tenant), because tenant names may contain any character.
+    pub(crate) fn tenants_column(&self) -> Option<String> {
+        self.tenants
+            .as_ref()
+            .map(|tenants| serde_json::Value::from(tenants.clone()).to_string())
+    }
+
+    /// Decodes the `tokens.tenants` column.
+    pub(crate) fn parse_tenants(column: Option<&str>) -> Result<Option<Vec<String>>, String> {
+        column
+            .map(|text| {
+                serde_json::from_str::<Vec<String>>(text).map_err(|error| {
+                    format!("token tenant list `{text}` is not a JSON array of strings: {error}")
+                })
+            })
+            .transpose()
+    }
 }
 
 /// A legal hold: payloads of matching events are not purged while it is active.

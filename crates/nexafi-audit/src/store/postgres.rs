@@ -12,9 +12,11 @@ use futures_util::pin_mut;
 use tokio::sync::Mutex;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::{Client, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
 
+use super::postgres_tls::{SslMode, TlsSettings, split_tls_settings};
 use super::{
     AuditStore, CommitBatch, EventColumns, EventQuery, LegalHold, StoreError, StoreResult,
     StoredCheckpoint, StoredEvent, StoredPayload, StoredToken, schema, state_from_partials,
@@ -38,7 +40,9 @@ impl PostgresStore {
     /// Connects, creates `schema` when missing and applies pending migrations.
     ///
     /// `config` is a libpq-style connection string or URL, for example
-    /// `host=127.0.0.1 user=postgres dbname=test`.
+    /// `host=127.0.0.1 user=postgres dbname=test` or
+    /// `postgres://app@db:5432/audit?sslmode=verify-full&sslrootcert=/etc/rds-ca.pem`;
+    /// `sslmode` and `sslrootcert` have libpq's meanings (see [`super::postgres_tls`]).
     pub async fn connect(config: &str, schema_name: &str) -> StoreResult<PostgresStore> {
         if schema_name.is_empty()
             || !schema_name
@@ -50,11 +54,12 @@ impl PostgresStore {
                 format!("`{schema_name}` must be lowercase letters, digits and _"),
             ));
         }
-        let writer = open_client(config, schema_name, true).await?;
+        let target = Target::parse(config)?;
+        let writer = open_client(&target, schema_name, true).await?;
         migrate(&writer).await?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            readers.push(open_client(config, schema_name, false).await?);
+            readers.push(open_client(&target, schema_name, false).await?);
         }
         Ok(PostgresStore {
             writer: Arc::new(Mutex::new(writer)),
@@ -83,10 +88,35 @@ impl PostgresStore {
     }
 }
 
-async fn open_client(config: &str, schema_name: &str, create: bool) -> StoreResult<Client> {
-    let (client, connection) = tokio_postgres::connect(config, NoTls)
+/// A parsed connection string and the TLS connector its settings call for.
+struct Target {
+    config: tokio_postgres::Config,
+    tls: TlsSettings,
+    connector: MakeRustlsConnect,
+}
+
+impl Target {
+    fn parse(text: &str) -> StoreResult<Target> {
+        let (rest, tls) = split_tls_settings(text)?;
+        let mut config: tokio_postgres::Config = rest
+            .parse()
+            .map_err(|error| StoreError::Setting(format!("{error}")))?;
+        config.ssl_mode(tls.driver_mode());
+        let connector = MakeRustlsConnect::new(tls.client_config()?);
+        Ok(Target {
+            config,
+            tls,
+            connector,
+        })
+    }
+}
+
+async fn open_client(target: &Target, schema_name: &str, create: bool) -> StoreResult<Client> {
+    let (client, connection) = target
+        .config
+        .connect(target.connector.clone())
         .await
-        .map_err(|error| db_error("connecting to PostgreSQL", error))?;
+        .map_err(|error| connect_error(&target.tls, &error))?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::error!(%error, "PostgreSQL connection closed with an error");
@@ -130,8 +160,40 @@ async fn migrate(client: &Client) -> StoreResult<()> {
 fn describe(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => error.to_string(),
+        None => match std::error::Error::source(error) {
+            Some(cause) => format!("{error}: {cause}"),
+            None => error.to_string(),
+        },
     }
+}
+
+/// Describes a failed connection, with the setting to change when TLS is the cause.
+fn connect_error(tls: &TlsSettings, error: &tokio_postgres::Error) -> StoreError {
+    let mut message = describe(error);
+    let mode = tls.mode.as_str();
+    if let Some(cause) = crate::tls::rustls_cause(error) {
+        match crate::tls::certificate_problem(cause) {
+            (true, _) => message.push_str(&format!(
+                " (sslmode={mode}: the server certificate does not chain to a trusted root; \
+                 set sslrootcert to the CA bundle that issued it)"
+            )),
+            (_, true) => message.push_str(&format!(
+                " (sslmode={mode}: the server certificate is not valid for the host name; \
+                 connect with a name the certificate lists, or use sslmode=verify-ca)"
+            )),
+            _ => {}
+        }
+    } else if tls.mode == SslMode::Disable && message.contains("no encryption") {
+        message.push_str(
+            " (sslmode=disable, but the server accepts only TLS connections; \
+             set sslmode=verify-full and sslrootcert in the connection string)",
+        );
+    } else if message.contains("server does not support TLS") {
+        message.push_str(&format!(
+            " (sslmode={mode} needs TLS; turn on ssl in the server or use sslmode=prefer)"
+        ));
+    }
+    StoreError::db("connecting to PostgreSQL", message)
 }
 
 fn db_error(operation: &'static str, error: tokio_postgres::Error) -> StoreError {
@@ -369,7 +431,8 @@ impl AuditStore for PostgresStore {
             "($1::text IS NULL OR e.tenant = $1) AND ($2::text IS NULL OR e.actor = $2) \
              AND ($3::text IS NULL OR e.resource = $3) AND ($4::text IS NULL OR e.action = $4) \
              AND ($5::int8 IS NULL OR e.event_time_us >= $5) AND ($6::int8 IS NULL OR e.event_time_us < $6) \
-             AND ($7::int8 IS NULL OR e.idx > $7) ORDER BY e.idx LIMIT $8",
+             AND ($7::int8 IS NULL OR e.idx > $7) AND ($9::text[] IS NULL OR e.tenant = ANY($9)) \
+             ORDER BY e.idx LIMIT $8",
             &[
                 &query.tenant,
                 &query.actor,
@@ -379,6 +442,7 @@ impl AuditStore for PostgresStore {
                 &query.to_us,
                 &after,
                 &limit,
+                &query.tenants,
             ],
         )
         .await
@@ -454,8 +518,13 @@ impl AuditStore for PostgresStore {
             .lock()
             .await
             .execute(
-                "INSERT INTO tokens (secret_sha256, name, scopes) VALUES ($1, $2, $3)",
-                &[&hash, &token.name, &token.scopes.join(",")],
+                "INSERT INTO tokens (secret_sha256, name, scopes, tenants) VALUES ($1, $2, $3, $4)",
+                &[
+                    &hash,
+                    &token.name,
+                    &token.scopes.join(","),
+                    &token.tenants_column(),
+                ],
             )
             .await
             .map_err(|error| db_error("storing a token", error))?;
@@ -467,19 +536,25 @@ impl AuditStore for PostgresStore {
         let row = self
             .reader()
             .query_opt(
-                "SELECT name, scopes FROM tokens WHERE secret_sha256 = $1",
+                "SELECT name, scopes, tenants FROM tokens WHERE secret_sha256 = $1",
                 &[&hash],
             )
             .await
             .map_err(|error| db_error("looking up a token", error))?;
-        Ok(row.map(|row| StoredToken {
-            name: row.get(0),
-            scopes: row
-                .get::<_, String>(1)
-                .split(',')
-                .map(str::to_owned)
-                .collect(),
-        }))
+        row.map(|row| {
+            let tenants = StoredToken::parse_tenants(row.get::<_, Option<&str>>(2))
+                .map_err(StoreError::Corrupt)?;
+            Ok(StoredToken {
+                name: row.get(0),
+                scopes: row
+                    .get::<_, String>(1)
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
+                tenants,
+            })
+        })
+        .transpose()
     }
 
     async fn add_hold(

@@ -1,8 +1,12 @@
 //! Embedded migrations. Each entry is applied once, in order, and recorded in
 //! `schema_migrations`; applied entries must never change.
 
+/// Adds the tenant list of tokens: a JSON array of tenant names, NULL for every tenant.
+const TOKEN_TENANTS: &str = "ALTER TABLE tokens ADD COLUMN tenants TEXT";
+
 /// SQLite migrations.
-pub const SQLITE: &[&str] = &[r#"
+pub const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE events (
     idx INTEGER PRIMARY KEY,
     event_id BLOB NOT NULL UNIQUE,
@@ -65,10 +69,13 @@ CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
-"#];
+"#,
+    TOKEN_TENANTS,
+];
 
 /// PostgreSQL migrations, run inside the store's own schema.
-pub const POSTGRES: &[&str] = &[r#"
+pub const POSTGRES: &[&str] = &[
+    r#"
 CREATE TABLE events (
     idx BIGINT PRIMARY KEY,
     event_id UUID NOT NULL UNIQUE,
@@ -152,4 +159,6 @@ BEGIN
     END IF;
 END;
 $$;
-"#];
+"#,
+    TOKEN_TENANTS,
+];

@@ -306,6 +306,14 @@ impl AuditStore for SqliteStore {
             if let Some(tenant) = query.tenant {
                 add("e.tenant = ?", Box::new(tenant));
             }
+            if let Some(tenants) = query.tenants {
+                // json_each expands the list, so any number of tenants is one parameter.
+                let list = serde_json::Value::from(tenants).to_string();
+                add(
+                    "e.tenant IN (SELECT value FROM json_each(?))",
+                    Box::new(list),
+                );
+            }
             if let Some(actor) = query.actor {
                 add("e.actor = ?", Box::new(actor));
             }
@@ -419,8 +427,13 @@ impl AuditStore for SqliteStore {
         let token = token.clone();
         self.with_writer("storing a token", move |connection| {
             connection.execute(
-                "INSERT INTO tokens (secret_sha256, name, scopes) VALUES (?1, ?2, ?3)",
-                params![hash.as_slice(), token.name, token.scopes.join(",")],
+                "INSERT INTO tokens (secret_sha256, name, scopes, tenants) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    hash.as_slice(),
+                    token.name,
+                    token.scopes.join(","),
+                    token.tenants_column()
+                ],
             )?;
             Ok(())
         })
@@ -432,13 +445,23 @@ impl AuditStore for SqliteStore {
         self.with_reader("looking up a token", move |connection| {
             connection
                 .query_row(
-                    "SELECT name, scopes FROM tokens WHERE secret_sha256 = ?1",
+                    "SELECT name, scopes, tenants FROM tokens WHERE secret_sha256 = ?1",
                     [hash.as_slice()],
                     |row| {
                         let scopes: String = row.get(1)?;
+                        let tenants: Option<String> = row.get(2)?;
+                        let tenants =
+                            StoredToken::parse_tenants(tenants.as_deref()).map_err(|message| {
+                                rusqlite::Error::FromSqlConversionFailure(
+                                    2,
+                                    rusqlite::types::Type::Text,
+                                    message.into(),
+                                )
+                            })?;
                         Ok(StoredToken {
                             name: row.get(0)?,
                             scopes: scopes.split(',').map(str::to_owned).collect(),
+                            tenants,
                         })
                     },
                 )

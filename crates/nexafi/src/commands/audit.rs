@@ -15,7 +15,6 @@ use nexafi_audit::event::fill_client_defaults;
 use nexafi_audit::ledger::hash::{Hash, from_hex, leaf_hash, to_hex};
 use nexafi_audit::ledger::note::{Checkpoint, NoteSigner, NoteVerifier};
 use nexafi_audit::ledger::proof::{verify_consistency, verify_inclusion};
-use nexafi_audit::ledger::tiles::{TILE_WIDTH, entries_path};
 use nexafi_audit::metrics::Metrics;
 use nexafi_audit::retention::RetentionPolicy;
 use nexafi_audit::sequencer::{SequencerConfig, start};
@@ -24,7 +23,7 @@ use nexafi_audit::service::{App, ServiceConfig, TlsFiles, run as run_service};
 use nexafi_audit::store::postgres::PostgresStore;
 use nexafi_audit::store::sqlite::SqliteStore;
 use nexafi_audit::store::{AuditStore, StoredToken};
-use nexafi_audit::verify::{AuditFailure, Auditor, PayloadCheck, audit_store};
+use nexafi_audit::verify::{audit_remote, audit_store};
 use serde_json::{Value, json};
 
 use super::Error;
@@ -105,7 +104,7 @@ pub enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token with the given scopes.
+    /// Create a token with the given scopes, optionally bound to tenants.
     Create {
         #[command(flatten)]
         db: DbArgs,
@@ -115,6 +114,10 @@ pub enum TokenCommand {
         /// Scopes: append, read, audit, admin (admin includes the others).
         #[arg(long, value_delimiter = ',', required = true)]
         scope: Vec<String>,
+        /// Tenants whose events the token may append and read (comma-separated or
+        /// repeated); without it the token reaches every tenant.
+        #[arg(long, value_delimiter = ',')]
+        tenant: Vec<String>,
     },
 }
 
@@ -148,7 +151,8 @@ pub enum HoldCommand {
 
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// Store: `sqlite:PATH` or `postgres:CONNECTION` (libpq string or URL).
+    /// Store: `sqlite:PATH` or `postgres:CONNECTION` (libpq string or URL; `sslmode` and
+    /// `sslrootcert` as in libpq).
     #[arg(
         long,
         env = "NEXAFI_AUDIT_DB",
@@ -215,6 +219,9 @@ pub struct RemoteArgs {
     /// checked.
     #[arg(long)]
     log_key: Option<String>,
+    /// CA certificates (PEM) trusted for an https:// URL in addition to Mozilla's roots.
+    #[arg(long, env = "NEXAFI_AUDIT_CA_FILE", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -224,11 +231,15 @@ pub struct VerifyArgs {
     db: Option<String>,
     #[arg(long, default_value = "nexafi_audit")]
     schema: String,
-    /// Audit through the service's tlog-tiles API (needs a token with the audit scope).
+    /// Audit through the service's API: entry bundles, tiles and payloads (needs a token
+    /// with the audit and read scopes and no tenant list).
     #[arg(long)]
     url: Option<String>,
     #[arg(long, env = "NEXAFI_AUDIT_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// CA certificates (PEM) trusted for an https:// --url in addition to Mozilla's roots.
+    #[arg(long, env = "NEXAFI_AUDIT_CA_FILE", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
     /// The log's verifier key or a file holding it.
     #[arg(long)]
     log_key: String,
@@ -296,9 +307,14 @@ pub fn run(command: AuditCommand) -> Result<Outcome, Error> {
 async fn dispatch(command: AuditCommand) -> Result<Outcome, Error> {
     match command {
         AuditCommand::Keygen { origin, key } => keygen(&origin, &key),
-        AuditCommand::Token(TokenCommand::Create { db, name, scope }) => {
+        AuditCommand::Token(TokenCommand::Create {
+            db,
+            name,
+            scope,
+            tenant,
+        }) => {
             with_store(&db, |store| async move {
-                create_token(store, &name, &scope).await
+                create_token(store, &name, &scope, &tenant).await
             })
             .await
         }
@@ -504,7 +520,14 @@ async fn create_token(
     store: Arc<AnyStoreRef>,
     name: &str,
     scopes: &[String],
+    tenants: &[String],
 ) -> Result<Outcome, Error> {
+    if tenants.iter().any(|tenant| tenant.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--tenant contains an empty tenant name; give names such as --tenant acme,globex"
+                .to_owned(),
+        ));
+    }
     for scope in scopes {
         if Scope::parse(scope).is_none() {
             return Err(Error::Usage(format!(
@@ -516,12 +539,18 @@ async fn create_token(
     let stored = StoredToken {
         name: name.to_owned(),
         scopes: scopes.to_vec(),
+        tenants: (!tenants.is_empty()).then(|| tenants.to_vec()),
     };
     let hash = hash_token(&token);
     delegate!(store.as_ref(), s => s.insert_token(&hash, &stored).await).map_err(fail)?;
     println!("{token}");
+    let reach = if tenants.is_empty() {
+        "every tenant".to_owned()
+    } else {
+        format!("tenants {}", tenants.join(","))
+    };
     eprintln!(
-        "token `{name}` created with scopes {}; it is shown only once",
+        "token `{name}` created with scopes {} for {reach}; it is shown only once",
         scopes.join(",")
     );
     Ok(Outcome::Success)
@@ -644,7 +673,10 @@ fn read_input(input: &Path) -> Result<Value, Error> {
 }
 
 fn client(remote: &RemoteArgs) -> Result<AuditClient, Error> {
-    AuditClient::new(&remote.url, remote.token.clone())
+    AuditClient::builder(&remote.url)
+        .token(remote.token.clone())
+        .ca_file(remote.ca_file.clone())
+        .build()
         .map_err(|error| Error::Usage(error.to_string()))
 }
 
@@ -762,9 +794,12 @@ async fn verify(args: VerifyArgs) -> Result<Outcome, Error> {
             AnyStoreRef::Postgres(store) => audit_store(&store, &key, trusted).await.map(|r| r.0),
         },
         (None, Some(url)) => {
-            let client = AuditClient::new(url, args.token.clone())
+            let client = AuditClient::builder(url)
+                .token(args.token.clone())
+                .ca_file(args.ca_file.clone())
+                .build()
                 .map_err(|error| Error::Usage(error.to_string()))?;
-            audit_remote(&client, &key, trusted).await?
+            audit_remote(&client, &key, trusted).await.map_err(fail)?
         }
         (None, None) => return Err(Error::Usage("give --db or --url".to_owned())),
     };
@@ -793,51 +828,6 @@ async fn verify(args: VerifyArgs) -> Result<Outcome, Error> {
             Ok(Outcome::Findings)
         }
     }
-}
-
-/// Audits through the tlog-tiles API: the checkpoint and every entry bundle.
-async fn audit_remote(
-    client: &AuditClient,
-    key: &NoteVerifier,
-    trusted: Option<(u64, Hash)>,
-) -> Result<Result<nexafi_audit::verify::AuditReport, AuditFailure>, Error> {
-    let note = client.bytes("/checkpoint").await.map_err(fail)?;
-    let note = String::from_utf8_lossy(&note).into_owned();
-    let checkpoint = match Checkpoint::open(&note, key) {
-        Ok(checkpoint) => checkpoint,
-        Err(error) => return Ok(Err(AuditFailure::Checkpoint(error.to_string()))),
-    };
-    let mut auditor = Auditor::new(&key.name, trusted, false);
-    let bundles = checkpoint.size.div_ceil(TILE_WIDTH as u64);
-    for bundle in 0..bundles {
-        let width = (checkpoint.size - bundle * TILE_WIDTH as u64).min(TILE_WIDTH as u64) as u16;
-        let bytes = client
-            .bytes(&format!("/{}", entries_path(bundle, width)))
-            .await
-            .map_err(fail)?;
-        let mut offset = 0;
-        let mut index = bundle * TILE_WIDTH as u64;
-        while offset < bytes.len() {
-            if offset + 2 > bytes.len() {
-                return Ok(Err(AuditFailure::Read(format!(
-                    "entry bundle {bundle} is truncated"
-                ))));
-            }
-            let length = usize::from(u16::from_be_bytes([bytes[offset], bytes[offset + 1]]));
-            let Some(leaf) = bytes.get(offset + 2..offset + 2 + length) else {
-                return Ok(Err(AuditFailure::Read(format!(
-                    "entry bundle {bundle} is truncated"
-                ))));
-            };
-            // Payloads are not served in bundles; only leaves and the tree are checked.
-            if let Err(failure) = auditor.push(index, leaf, None, PayloadCheck::NotAvailable) {
-                return Ok(Err(failure));
-            }
-            offset += 2 + length;
-            index += 1;
-        }
-    }
-    Ok(auditor.finish(&checkpoint))
 }
 
 async fn proof(args: ProofArgs) -> Result<Outcome, Error> {
