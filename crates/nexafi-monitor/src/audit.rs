@@ -53,11 +53,13 @@ impl AuditConfig {
                 source,
             });
         }
-        // The CA file goes to the client once it accepts one; until then the client
-        // rejects https URLs with its own error.
-        AuditClient::new(&self.url, Some(token)).map_err(|error| MonitorError::Audit {
-            message: format!("--audit-url: {error}"),
-        })
+        AuditClient::builder(&self.url)
+            .token(Some(token))
+            .ca_file(self.ca_file.clone())
+            .build()
+            .map_err(|error| MonitorError::Audit {
+                message: format!("--audit-url: {error}"),
+            })
     }
 }
 

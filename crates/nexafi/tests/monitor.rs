@@ -859,23 +859,28 @@ fn once_without_server_fails() {
 }
 
 #[test]
-fn https_audit_url_is_rejected() {
+fn ca_file_with_http_url_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "example-not-a-secret\n").unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, "not read before the URL is checked\n").unwrap();
 
     let output = nexafi()
         .args(["monitor", "--kubeconfig", "unused", "--audit-url"])
-        .arg("https://127.0.0.1:8443")
+        .arg("http://127.0.0.1:8443")
         .arg("--audit-token-file")
         .arg(&token_file)
+        .arg("--audit-ca-file")
+        .arg(&ca_file)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
 
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--audit-url"), "{stderr}");
-    assert!(stderr.contains("https://127.0.0.1:8443"), "{stderr}");
+    assert!(stderr.contains("http://127.0.0.1:8443"), "{stderr}");
+    assert!(stderr.contains("https"), "{stderr}");
 }
 
 #[test]

@@ -75,8 +75,8 @@ pub struct DeployArgs {
     #[arg(long, value_name = "FILE", requires = "audit_url")]
     pub audit_token_file: Option<PathBuf>,
 
-    /// PEM file of the CA that signed the audit service's certificate. Accepted for
-    /// plan files and scripts written ahead; the client speaks plain HTTP only today.
+    /// PEM file of the CA that signed the audit service's certificate, trusted beside
+    /// Mozilla's roots for an https --audit-url.
     #[arg(long, value_name = "FILE", requires = "audit_url")]
     pub audit_ca_file: Option<PathBuf>,
 
@@ -368,21 +368,6 @@ fn audit_sink(args: &DeployArgs) -> Result<Option<AuditSink>, Error> {
     let (Some(url), Some(token_file)) = (&args.audit_url, &args.audit_token_file) else {
         return Ok(None);
     };
-    if let Some(ca_file) = &args.audit_ca_file {
-        // NOTE: the audit client speaks plain HTTP only; the CA file is checked and kept
-        // for when it gains TLS.
-        if !ca_file.is_file() {
-            return Err(Error::Usage(format!(
-                "--audit-ca-file {} does not exist or is not a file",
-                ca_file.display()
-            )));
-        }
-        if url.starts_with("https://") {
-            return Err(Error::Usage(format!(
-                "--audit-url {url}: the audit client speaks plain HTTP only; use an http:// URL of a TLS-terminating proxy on this host"
-            )));
-        }
-    }
     let token = std::fs::read_to_string(token_file).map_err(|error| {
         Error::Usage(format!(
             "cannot read --audit-token-file {}: {error}",
@@ -396,8 +381,11 @@ fn audit_sink(args: &DeployArgs) -> Result<Option<AuditSink>, Error> {
             token_file.display()
         )));
     }
-    let client = nexafi_audit::client::AuditClient::new(url, Some(token))
-        .map_err(|error| Error::Usage(error.to_string()))?;
+    let client = nexafi_audit::client::AuditClient::builder(url)
+        .token(Some(token))
+        .ca_file(args.audit_ca_file.clone())
+        .build()
+        .map_err(|error| Error::Usage(format!("--audit-url {url}: {error}")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
