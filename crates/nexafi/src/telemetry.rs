@@ -418,7 +418,9 @@ mod tests {
     #[test]
     fn invalid_settings_are_rejected() {
         let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://base.test:4318");
-        let cases: &[(Option<&str>, &[(&str, &str)], &str)] = &[
+        // (flag, variables, text the error must contain)
+        type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (Some("https://flag.test:4318"), &[], "--otlp-endpoint"),
             (Some("flag.test:4318"), &[], "expected an http:// URL"),
             (Some("http://"), &[], "expected an http:// URL"),

@@ -45,10 +45,13 @@ fn nexafi() -> Command {
     command
 }
 
+/// Path and body of each request the receiver got.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// The OTLP/HTTP receiver: every request body it got, by path.
 struct Receiver {
     address: SocketAddr,
-    requests: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    requests: Received,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -59,7 +62,7 @@ impl Receiver {
             .enable_all()
             .build()
             .unwrap();
-        let requests: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+        let requests: Received = Arc::default();
         let sink = Arc::clone(&requests);
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
