@@ -42,7 +42,7 @@ const SAMPLERS: &[&str] = &[
     "parentbased_traceidratio",
 ];
 
-/// Where traces go: the full URL that receives `ExportTraceServiceRequest`s.
+/// Destination of the traces: the full URL that receives `ExportTraceServiceRequest`s.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceConfig {
     pub traces_url: String,
@@ -89,16 +89,18 @@ pub fn resolve(
     }
 
     let flag = flag.map(str::trim).filter(|value| !value.is_empty());
-    let (source, traces_url) = if let Some(base) = flag {
-        ("--otlp-endpoint", join_traces_path(base))
+    let traces_url = if let Some(base) = flag {
+        check_url("--otlp-endpoint", base)?;
+        join_traces_path(base)
     } else if let Some(url) = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)
+        check_url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &url)?;
+        url
     } else if let Some(base) = env("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", join_traces_path(&base))
+        check_url("OTEL_EXPORTER_OTLP_ENDPOINT", &base)?;
+        join_traces_path(&base)
     } else {
         return Ok(None);
     };
-    check_url(source, &traces_url)?;
 
     for name in [
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
@@ -139,7 +141,8 @@ fn join_traces_path(base: &str) -> String {
     format!("{}{TRACES_PATH}", base.trim_end_matches('/'))
 }
 
-/// Rejects URLs the exporter cannot use, naming where the value came from.
+/// Rejects URLs the exporter cannot use, naming where the value came from. The exporter
+/// parses the rest when it starts.
 fn check_url(source: &str, url: &str) -> Result<(), String> {
     let Some(rest) = url.strip_prefix("http://") else {
         return Err(if url.starts_with("https://") {
@@ -153,9 +156,13 @@ fn check_url(source: &str, url: &str) -> Result<(), String> {
             )
         });
     };
-    // The exporter parses the rest when it starts.
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // The text after the last colon is a port, unless it closes an IPv6 address.
+    let port = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| !port.ends_with(']'))
+        .map(|(_, port)| port);
+    if authority.is_empty() || port.is_some_and(|port| port.parse::<u16>().is_err()) {
         return Err(format!(
             "invalid {source} `{url}`: expected an http:// URL such as http://127.0.0.1:4318"
         ));
@@ -235,7 +242,7 @@ impl Telemetry {
     /// takes up to the export timeout (`OTEL_EXPORTER_OTLP_TIMEOUT`, 10 s by default).
     pub fn shutdown(self) {
         if let Err(error) = self.provider.shutdown() {
-            tracing::warn!(traces_url = %self.traces_url, %error, "flushing traces at shutdown failed");
+            tracing::warn!(traces_url = %self.traces_url, %error, "flushing traces at shutdown failed; the last spans are lost");
         }
         self.runtime.shutdown_timeout(Duration::from_secs(1));
     }
@@ -298,7 +305,8 @@ impl FailureLog {
 }
 
 /// Wraps the OTLP exporter to log failed exports at most once a minute, with a count of
-/// what failed since the last warning. The SDK's own logs are compiled out.
+/// what failed since the last warning. The SDK's own logs are compiled out (its
+/// `internal-logs` feature is off), so this is the only report of a failed export.
 #[derive(Debug)]
 struct ReportingExporter<E> {
     inner: E,
@@ -425,6 +433,12 @@ mod tests {
             (Some("flag.test:4318"), &[], "expected an http:// URL"),
             (Some("http://"), &[], "expected an http:// URL"),
             (
+                Some("http://127.0.0.1:99999"),
+                &[],
+                "expected an http:// URL",
+            ),
+            (Some("http://127.0.0.1:"), &[], "expected an http:// URL"),
+            (
                 None,
                 &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://x")],
                 "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -469,6 +483,15 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         ];
         assert!(url(resolve_with(None, &vars)).is_some());
+    }
+
+    #[test]
+    fn ipv6_endpoint_is_accepted() {
+        assert_eq!(
+            url(resolve_with(Some("http://[::1]:4318"), &[])).as_deref(),
+            Some("http://[::1]:4318/v1/traces")
+        );
+        assert!(url(resolve_with(Some("http://[::1]"), &[])).is_some());
     }
 
     #[test]

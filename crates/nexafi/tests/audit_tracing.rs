@@ -1,7 +1,7 @@
 //! OpenTelemetry traces of `nexafi audit serve`: the real binary on SQLite in a temporary
 //! directory, sending OTLP/HTTP to a receiver that the test runs on 127.0.0.1 and that
 //! decodes each `ExportTraceServiceRequest` with the OTLP protobuf types. The receiver
-//! stands in for the platform's OpenTelemetry Collector, which does not run on this
+//! replaces the platform's OpenTelemetry Collector, which cannot be installed on this
 //! machine.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -289,7 +289,7 @@ fn int_attribute(attributes: &[KeyValue], key: &str) -> Option<i64> {
     }
 }
 
-/// Every string in an attribute value, nested ones included.
+/// Collects every string in an attribute value, nested ones included.
 fn strings(value: &AnyValue, found: &mut Vec<String>) {
     match &value.value {
         Some(any_value::Value::StringValue(text)) => found.push(text.clone()),
@@ -308,7 +308,7 @@ fn strings(value: &AnyValue, found: &mut Vec<String>) {
     }
 }
 
-/// Every attribute key and string value of every span, event, link and resource.
+/// Collects every attribute key and string value of every span, event, link and resource.
 fn all_attribute_text(exports: &[ExportTraceServiceRequest]) -> Vec<String> {
     let mut found = Vec::new();
     let mut add = |attributes: &[KeyValue]| {

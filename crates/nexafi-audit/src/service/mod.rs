@@ -182,7 +182,7 @@ async fn openapi() -> Response {
 
 /// Runs each request in a server span that continues the caller's W3C `traceparent`, and
 /// logs it. The span records the method, the route template (not the raw path, which
-/// holds event ids), the status code and the tenant. Headers (and so tokens), query
+/// contains event ids), the status code and the tenant. Headers (and so tokens), query
 /// strings and bodies are never recorded.
 async fn trace_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
@@ -240,7 +240,8 @@ impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
     }
 }
 
-/// Most tenants named on one request span; a batch can hold events of many.
+/// Maximum number of tenants named on one request span, because a batch can contain events
+/// of many.
 const MAX_SPAN_TENANTS: usize = 10;
 
 /// Records the distinct tenants a request touches on the current request span, sorted and
