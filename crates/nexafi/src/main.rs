@@ -28,9 +28,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
 
     #[cfg(feature = "audit")]
-    let telemetry = match telemetry::config_for(&cli.command)
-        .and_then(|config| config.as_ref().map(telemetry::Telemetry::start).transpose())
-    {
+    let telemetry = match start_telemetry(&cli.command) {
         Ok(telemetry) => telemetry,
         Err(message) => {
             eprintln!("error: {message}");
@@ -72,6 +70,15 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Starts trace export when the command is `audit serve` and a collector is configured.
+#[cfg(feature = "audit")]
+fn start_telemetry(command: &Command) -> Result<Option<telemetry::Telemetry>, String> {
+    match telemetry::config_for(command)? {
+        Some(config) => telemetry::Telemetry::start(&config).map(Some),
+        None => Ok(None),
     }
 }
 
