@@ -193,6 +193,10 @@ impl Served {
 }
 
 fn token(dir: &Path) -> String {
+    token_with(dir, "append")
+}
+
+fn token_with(dir: &Path, scope: &str) -> String {
     let output = nexafi()
         .current_dir(dir)
         .args([
@@ -202,9 +206,9 @@ fn token(dir: &Path) -> String {
             "--db",
             "sqlite:audit.db",
             "--name",
-            "ci",
+            scope,
             "--scope",
-            "append",
+            scope,
         ])
         .output()
         .unwrap();
@@ -349,6 +353,7 @@ fn spans(exports: &[ExportTraceServiceRequest]) -> Vec<Span> {
 fn spans_reach_the_collector() {
     let dir = tempfile::tempdir().unwrap();
     let secret = token(dir.path());
+    let admin = token_with(dir.path(), "admin");
     let receiver = Receiver::start();
     let served = Served::start(dir.path(), &["--otlp-endpoint", &receiver.endpoint()], &[]);
 
@@ -372,6 +377,14 @@ fn spans_reach_the_collector() {
         "",
     );
     assert_eq!(status, 401);
+    let (status, body) = request(
+        served.address,
+        "POST",
+        "/v1/purge",
+        &[("Authorization", &format!("Bearer {admin}"))],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
     let stderr = served.stop();
 
     let exports = receiver.exports();
@@ -465,6 +478,24 @@ fn spans_reach_the_collector() {
     );
     assert_ne!(rejected.trace_id, request_span.trace_id);
 
+    let purge_request = spans
+        .iter()
+        .find(|span| span.name == "POST /v1/purge")
+        .unwrap_or_else(|| panic!("no purge request span in {names:?}"));
+    let purge = spans
+        .iter()
+        .find(|span| span.name == "audit retention purge")
+        .unwrap_or_else(|| panic!("no purge span in {names:?}"));
+    assert_eq!(purge.parent_span_id, purge_request.span_id);
+    assert_eq!(
+        int_attribute(&purge.attributes, "audit.purge.erased"),
+        Some(0)
+    );
+    assert_eq!(
+        int_attribute(&purge.attributes, "audit.purge.held"),
+        Some(0)
+    );
+
     let resource = exports[0].resource_spans[0].resource.as_ref().unwrap();
     assert_eq!(
         string_attribute(&resource.attributes, "service.name").as_deref(),
@@ -478,6 +509,7 @@ fn spans_reach_the_collector() {
     let text = all_attribute_text(&exports);
     for forbidden in [
         secret.as_str(),
+        admin.as_str(),
         "example-not-a-secret-4471",
         PAYLOAD_TEXT,
         "0193a4c2",
