@@ -11,7 +11,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jiff::Timestamp;
+use opentelemetry::trace::TraceContextExt;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use uuid::Uuid;
 
 use crate::event::{Envelope, NewEvent, SealedEvent, new_salt};
@@ -79,6 +83,8 @@ struct Request {
     events: Vec<NewEvent>,
     erase: Vec<u64>,
     reply: oneshot::Sender<Result<Vec<Ack>, AppendError>>,
+    /// The span of the submitter (the HTTP request), which the commit span links to.
+    span: tracing::Span,
 }
 
 /// A cheap, cloneable handle to submit events to the sequencer.
@@ -110,6 +116,7 @@ impl SequencerHandle {
             events,
             erase,
             reply,
+            span: tracing::Span::current(),
         };
         match self.queue.try_send(request) {
             Ok(()) => {}
@@ -264,10 +271,24 @@ impl<S: AuditStore> Sequencer<S> {
             return;
         }
 
-        match self.commit(first_index, new_events, erase).await {
-            Ok((sealed, checkpoint)) => self.acknowledge(accepted, sealed, first_index, checkpoint),
+        let span = commit_span::<S>(&accepted, first_index, new_events.len());
+        let started = Instant::now();
+        let committed = self
+            .commit(first_index, new_events, erase)
+            .instrument(span.clone())
+            .await;
+        span.record(
+            "audit.commit.duration_ms",
+            started.elapsed().as_secs_f64() * 1000.0,
+        );
+        match committed {
+            Ok((sealed, checkpoint)) => {
+                span.record("otel.status_code", "OK");
+                span.in_scope(|| self.acknowledge(accepted, sealed, first_index, checkpoint));
+            }
             Err(error) => {
-                tracing::error!(%error, first_index, "committing a batch failed; no event of it was acknowledged");
+                span.record("otel.status_code", "ERROR");
+                tracing::error!(parent: &span, %error, first_index, "committing a batch failed; no event of it was acknowledged");
                 for (request, _) in accepted {
                     let _ = request
                         .reply
@@ -413,8 +434,10 @@ impl<S: AuditStore> Sequencer<S> {
     ) {
         let tiles = self.recent.clone();
         let store = Arc::clone(&self.store);
-        // Proofs are built off the sequencer's path so the next batch can start at once.
-        tokio::spawn(async move {
+        // Proofs are built off the sequencer's path so the next batch can start at once,
+        // in the commit's span when there is one.
+        let span = tracing::Span::current();
+        let proofs = async move {
             let size = checkpoint.size;
             let mut indexes: Vec<u64> = Vec::new();
             for (_, slots) in &accepted {
@@ -467,7 +490,8 @@ impl<S: AuditStore> Sequencer<S> {
                     .collect();
                 let _ = request.reply.send(Ok(acks));
             }
-        });
+        };
+        tokio::spawn(proofs.instrument(span));
     }
 
     fn remember_partials(&mut self) {
@@ -488,8 +512,52 @@ impl<S: AuditStore> Sequencer<S> {
     }
 }
 
+/// Creates the span of one batch commit, linked to the span of every request in it.
+///
+/// A link, not a parent: one commit serves many requests of unrelated traces. The SDK
+/// keeps at most 128 links per span by default (`OTEL_SPAN_LINK_COUNT_LIMIT`), so the
+/// links of a larger batch are cut there, while `audit.batch.requests` keeps the count.
+fn commit_span<S: AuditStore>(
+    accepted: &[(Request, Vec<Slot>)],
+    first_index: u64,
+    new_events: usize,
+) -> tracing::Span {
+    // tracing-opentelemetry 0.34 exports unsigned fields as strings, so counts and indexes
+    // are recorded as i64.
+    let span = tracing::info_span!(
+        parent: None,
+        "audit.batch.commit",
+        otel.name = "audit batch commit",
+        otel.status_code = Empty,
+        audit.batch.size = new_events as i64,
+        audit.batch.first_index = first_index as i64,
+        audit.batch.last_index = Empty,
+        audit.batch.requests = accepted.len() as i64,
+        audit.commit.duration_ms = Empty,
+        db.system.name = S::KIND,
+    );
+    if new_events > 0 {
+        span.record(
+            "audit.batch.last_index",
+            (first_index + new_events as u64 - 1) as i64,
+        );
+    }
+    for (request, _) in accepted {
+        let context = request.span.context();
+        let linked = context.span().span_context().clone();
+        // An invalid context (tracing off, or a disabled span) is ignored by add_link.
+        span.add_link(linked);
+    }
+    span
+}
+
 /// Builds inclusion proofs for `indexes` in the tree of `size` leaves, reading from the
 /// store only the tiles that `tiles` lacks.
+#[tracing::instrument(
+    name = "audit.proofs.build",
+    skip_all,
+    fields(otel.name = "audit proof build", audit.proof.count = indexes.len() as i64, audit.tree.size = size as i64)
+)]
 pub async fn build_proofs<S: AuditStore>(
     store: &S,
     mut tiles: TileSet,

@@ -5,11 +5,15 @@ use std::io::{ErrorKind, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 mod cli;
 mod commands;
 mod output;
+#[cfg(feature = "audit")]
+mod telemetry;
 
 use cli::{Cli, ColorChoice, Command};
 
@@ -22,7 +26,23 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+
+    #[cfg(feature = "audit")]
+    let telemetry = match start_telemetry(&cli.command) {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    #[cfg(feature = "audit")]
+    init_logging(
+        cli.verbose,
+        telemetry.as_ref().map(telemetry::Telemetry::layer),
+    );
+    #[cfg(not(feature = "audit"))]
+    init_logging(cli.verbose, None::<tracing_subscriber::layer::Identity>);
+
     let color = use_color(cli.color);
 
     let result = match cli.command {
@@ -39,6 +59,12 @@ fn main() -> ExitCode {
         Command::Monitor(args) => commands::monitor::run(&args, color),
     };
 
+    // After the service has drained, so the spans of its last requests are exported too.
+    #[cfg(feature = "audit")]
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
+
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
@@ -50,22 +76,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// Starts trace export when the command is `audit serve` and a collector is configured.
+#[cfg(feature = "audit")]
+fn start_telemetry(command: &Command) -> Result<Option<telemetry::Telemetry>, String> {
+    match telemetry::config_for(command)? {
+        Some(config) => telemetry::Telemetry::start(&config).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn is_broken_pipe(error: &commands::Error) -> bool {
     matches!(error, commands::Error::Io(io) if io.kind() == ErrorKind::BrokenPipe)
 }
 
-fn init_logging(verbose: u8) {
+/// Installs the global subscriber: logs on standard error, filtered by `RUST_LOG` or
+/// `-v`, and the trace exporter's layer, which has a filter of its own, so traces do not
+/// depend on the log level.
+fn init_logging<L>(verbose: u8, traces: Option<L>)
+where
+    L: Layer<Registry> + Send + Sync + 'static,
+{
     let default = match verbose {
         0 => "warn",
         1 => "info",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .init();
+        .with_filter(filter);
+    Registry::default().with(traces).with(logs).init();
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::auth::{Scope, allows_tenant};
 use super::error::ApiError;
-use super::{App, mask_payload, parse_json};
+use super::{App, mask_payload, parse_json, record_tenants};
 use crate::event::{FieldError, NewEvent};
 use crate::ledger::hash::Hash;
 use crate::ledger::proof::{consistency_proof, needed_nodes, root_hash};
@@ -83,6 +83,7 @@ pub(super) async fn append<S: AuditStore>(
     let value = parse_json(body, app.config.max_body_bytes)?;
     let event = validate_event(&app, value).map_err(ApiError::field)?;
     require_tenant(&token, &event.tenant)?;
+    record_tenants([event.tenant.as_str()]);
     let acks = app.sequencer.append(vec![event]).await?;
     let ack = acks
         .first()
@@ -124,6 +125,7 @@ pub(super) async fn append_batch<S: AuditStore>(
         require_tenant(&token, &event.tenant)?;
         events.push(event);
     }
+    record_tenants(events.iter().map(|event| event.tenant.as_str()));
     let acks = app.sequencer.append(events).await?;
     Ok(Json(
         json!({"acks": acks.iter().map(ack_json).collect::<Vec<_>>()}),
@@ -223,6 +225,9 @@ pub(super) async fn query<S: AuditStore>(
             "limit",
             format!("must be from 1 to {}", app.config.max_query_rows),
         )));
+    }
+    if let Some(tenant) = &params.tenant {
+        record_tenants([tenant.as_str()]);
     }
     let query = EventQuery {
         tenant: params.tenant,
@@ -565,6 +570,11 @@ struct PurgeRequest {
     limit: Option<u32>,
 }
 
+#[tracing::instrument(
+    name = "audit.purge",
+    skip_all,
+    fields(otel.name = "audit retention purge", audit.purge.erased = tracing::field::Empty, audit.purge.held = tracing::field::Empty)
+)]
 pub(super) async fn purge<S: AuditStore>(
     State(app): AppState<S>,
     headers: HeaderMap,
@@ -612,6 +622,9 @@ pub(super) async fn purge<S: AuditStore>(
     if !erasures.is_empty() {
         app.sequencer.erase(erasures).await?;
     }
+    let span = tracing::Span::current();
+    span.record("audit.purge.erased", erased.len() as i64);
+    span.record("audit.purge.held", held as i64);
     tracing::info!(erased = erased.len(), held, "retention purge finished");
     Ok(Json(json!({"erased": erased, "skipped_held": held})))
 }

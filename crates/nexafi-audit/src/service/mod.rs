@@ -8,12 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::Value;
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::ledger::note::NoteSigner;
 use crate::metrics::Metrics;
@@ -177,20 +180,86 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-/// Logs each request with method, route and status; headers (and so tokens) are not
-/// recorded.
+/// Runs each request in a server span that continues the caller's W3C `traceparent`, and
+/// logs it. The span records the method, the route template (not the raw path, which
+/// contains event ids), the status code and the tenant. Headers (and so tokens), query
+/// strings and bodies are never recorded.
 async fn trace_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_owned());
+    let name = match &route {
+        Some(route) => format!("{method} {route}"),
+        None => method.to_string(),
+    };
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = %name,
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = %method,
+        http.route = route.as_deref(),
+        http.response.status_code = Empty,
+        audit.tenant = Empty,
+    );
+    let caller = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(request.headers()))
+    });
+    // Fails only when no OpenTelemetry layer is installed, and then there is nothing to
+    // continue.
+    let _ = span.set_parent(caller);
+
     let started = std::time::Instant::now();
-    let response = next.run(request).await;
+    let response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    // As i64: tracing-opentelemetry 0.34 exports unsigned fields as strings.
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    let route = route.as_deref().unwrap_or("(no route)");
     if status.is_server_error() {
-        tracing::warn!(%method, %path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request failed");
+        span.record("otel.status_code", "ERROR");
+        tracing::warn!(parent: &span, %method, route, status = status.as_u16(), elapsed_ms, "request failed");
     } else {
-        tracing::debug!(%method, %path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+        tracing::debug!(parent: &span, %method, route, status = status.as_u16(), elapsed_ms, "request");
     }
     response
+}
+
+/// Reads trace context headers (`traceparent`, `tracestate`) for the propagator.
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|name| name.as_str()).collect()
+    }
+}
+
+/// Maximum number of tenants named on one request span, because a batch can contain events
+/// of many.
+const MAX_SPAN_TENANTS: usize = 10;
+
+/// Records the distinct tenants a request touches on the current request span, sorted and
+/// comma-separated, with `,...` after the first ten.
+pub(crate) fn record_tenants<'a>(tenants: impl IntoIterator<Item = &'a str>) {
+    let mut distinct: Vec<&str> = tenants.into_iter().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut text = distinct
+        .iter()
+        .take(MAX_SPAN_TENANTS)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",");
+    if distinct.len() > MAX_SPAN_TENANTS {
+        text.push_str(",...");
+    }
+    tracing::Span::current().record("audit.tenant", text);
 }
 
 /// Parses a JSON body, reporting malformed JSON and oversized bodies as 400 and 413.

@@ -174,6 +174,9 @@ pub struct LegalHold {
 
 /// The storage the sequencer, the service and the verifier need.
 pub trait AuditStore: Send + Sync + 'static {
+    /// Database system, as OpenTelemetry's `db.system.name` names it.
+    const KIND: &'static str;
+
     /// Reads the tree size, partial tiles and latest checkpoint to resume appending.
     fn load(
         &self,

@@ -371,6 +371,8 @@ impl PostgresStore {
 }
 
 impl AuditStore for PostgresStore {
+    const KIND: &'static str = "postgresql";
+
     async fn load(&self) -> StoreResult<(TreeState, Option<StoredCheckpoint>)> {
         let client = self.writer.lock().await;
         let fail = |error| db_error("loading the tree state", error);

@@ -234,6 +234,8 @@ fn to_checkpoint(raw: Option<(i64, Vec<u8>, String)>) -> StoreResult<Option<Stor
 }
 
 impl AuditStore for SqliteStore {
+    const KIND: &'static str = "sqlite";
+
     async fn load(&self) -> StoreResult<(TreeState, Option<StoredCheckpoint>)> {
         let (checkpoint, partials) = self
             .with_reader("loading the tree state", |connection| {

@@ -201,6 +201,19 @@ pub struct ServeArgs {
     /// Payload retention of actions no --retention class matches, in days.
     #[arg(long, default_value_t = 2557)]
     retention_default_days: u32,
+    /// Send OpenTelemetry traces over OTLP/HTTP to this collector base URL, such as
+    /// http://127.0.0.1:4318 (`/v1/traces` is appended). Overrides
+    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_ENDPOINT; without any of
+    /// them no traces are sent.
+    #[arg(long, value_name = "URL")]
+    otlp_endpoint: Option<String>,
+}
+
+impl ServeArgs {
+    /// The collector base URL given with --otlp-endpoint.
+    pub fn otlp_endpoint(&self) -> Option<&str> {
+        self.otlp_endpoint.as_deref()
+    }
 }
 
 #[derive(Debug, Args)]
