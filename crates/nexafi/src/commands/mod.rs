@@ -7,6 +7,7 @@ pub mod completions;
 pub mod dlp;
 pub mod frameworks;
 pub mod security;
+pub mod test;
 pub mod validate;
 
 /// Why a command could not complete; every variant ends in exit status 2.
@@ -18,6 +19,8 @@ pub enum Error {
     Catalog(#[from] nexafi_compliance::CatalogError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Suite(#[from] nexafi_live::LoadError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("cannot encode JSON: {0}")]
