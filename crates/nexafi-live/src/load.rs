@@ -278,8 +278,9 @@ fn reject_inline_secrets(fields: &RawTest, context: &Context<'_>) -> Result<(), 
                 .to_owned(),
         ));
     }
+    // Checked after expansion, because `${USER:-name}` has a colon of its own.
     if let Some(url) = &fields.url
-        && url_has_password(&url.value)
+        && url_has_password(&context.expand(url)?)
     {
         return Err(context.error(
             &url.referenced,

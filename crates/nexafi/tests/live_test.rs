@@ -145,7 +145,7 @@ fn list_contacts_nothing() {
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout.contains("3 of 3 tests selected"), "{stdout}");
     assert!(
-        stdout.contains("http       closed port  GET http://127.0.0.1:"),
+        stdout.contains("http       closed port    GET http://127.0.0.1:"),
         "{stdout}"
     );
     assert!(
@@ -254,4 +254,42 @@ fn two_formats_on_stdout_rejected() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("standard output"));
+}
+
+/// The shipped suites load, with example hosts, and list their tests; nothing is
+/// contacted.
+#[test]
+fn shipped_suites_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infrastructure/tests");
+    for (suite, count) in [("staging.yaml", "16 of 16"), ("prod.yaml", "18 of 18")] {
+        let mut command = nexafi();
+        command.arg("test").arg(root.join(suite)).arg("--list");
+        for name in [
+            "NEXAFI_AUDIT_HOST",
+            "NEXAFI_PAYMENTS_API_HOST",
+            "NEXAFI_DB_HOST",
+            "NEXAFI_CACHE_HOST",
+            "NEXAFI_MQ_HOST",
+        ] {
+            command.env(name, "service.example.test");
+        }
+        command
+            .env("NEXAFI_PROMETHEUS_URL", "https://prometheus.example.test")
+            .env("NEXAFI_K8S_API", "https://kubernetes.example.test")
+            .env("NEXAFI_K8S_TOKEN_FILE", "token")
+            .env("NEXAFI_K8S_CA_FILE", "cluster-ca.pem")
+            .env("NEXAFI_CA_FILE", "ca.pem");
+        let output = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{suite}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("{count} tests selected")),
+            "{suite}: {stdout}"
+        );
+    }
 }

@@ -78,10 +78,15 @@ fn print_list(suite: &Suite, tests: &[&Test]) -> std::io::Result<()> {
         tests.len(),
         suite.tests.len()
     )?;
+    let width = tests
+        .iter()
+        .map(|test| test.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for test in tests {
         writeln!(
             stdout,
-            "{:<10} {}  {}",
+            "{:<10} {:<width$}  {}",
             test.check.kind().as_str(),
             test.name,
             test.check.target()
