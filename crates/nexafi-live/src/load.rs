@@ -17,7 +17,7 @@ use crate::suite::{Check, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_SECS, Kind, Suite
 /// memory. Real suites are a few kilobytes.
 const MAX_SUITE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Why a suite cannot be used. Every variant ends in exit status 2.
+/// Errors that make a suite unusable. Every variant ends in exit status 2.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read suite {}: {message}", path.display())]
@@ -210,7 +210,7 @@ fn build_test(
         kind,
     };
     let check = match kind {
-        Kind::Http => Check::Http(checks::http::HttpCheck::load(&mut reader)?),
+        Kind::Http => Check::Http(Box::new(checks::http::HttpCheck::load(&mut reader)?)),
         Kind::Tcp => Check::Tcp(checks::tcp::TcpCheck::load(&mut reader)?),
         Kind::Tls => Check::Tls(checks::tls::TlsCheck::load(&mut reader)?),
         Kind::Dns => Check::Dns(checks::dns::DnsCheck::load(&mut reader)?),
@@ -332,7 +332,7 @@ impl Place for LineColumn {
     }
 }
 
-/// What building a suite needs besides the raw fields.
+/// State for building a suite beside the raw fields: file, variables and environment.
 pub(crate) struct Context<'a> {
     path: PathBuf,
     /// Directory relative file paths in the suite start from.
@@ -444,9 +444,16 @@ fn is_variable_name(name: &str) -> bool {
 /// serde-saphyr appends ` at line L, column C` to some messages; the location is printed
 /// in front instead.
 fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    // A test's field list spans every kind, too long to help; the docs list them by kind.
+    match message.split_once(", expected one of ") {
+        Some((head, list)) if list.matches(',').count() > 8 => {
+            format!("{head}; see docs/live-tests.md for the fields of each kind")
+        }
+        _ => message.to_owned(),
     }
 }
 
@@ -466,7 +473,7 @@ impl Fields<'_> {
         self.context.error(at, message)
     }
 
-    /// An error placed at the start of the test's entry.
+    /// Builds an error placed at the start of the test's entry.
     pub(crate) fn test_error(&self, message: String) -> LoadError {
         self.context.error(
             &LineColumn {
@@ -657,7 +664,7 @@ pub(crate) struct RawTest {
 }
 
 impl RawTest {
-    /// The first field still set, in declaration order, with its location.
+    /// Returns the first field still set, in declaration order, with its location.
     fn first_set(&self) -> Option<(&'static str, Location)> {
         macro_rules! probe {
             ($($field:ident),* $(,)?) => {

@@ -11,7 +11,7 @@ use crate::run::{Outcome, RunReport, TestResult};
 /// meaning.
 pub const JSON_VERSION: u32 = 1;
 
-/// One line per test and a summary line.
+/// Renders one line per test and a summary line.
 pub fn render_human(report: &RunReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "suite {} ({})", report.suite, report.path.display());
@@ -57,7 +57,7 @@ pub fn summary_line(report: &RunReport) -> String {
     )
 }
 
-/// The JSON document described in docs/live-tests.md.
+/// Renders the JSON document described in docs/live-tests.md.
 pub fn render_json(report: &RunReport) -> Result<String, serde_json::Error> {
     let tests: Vec<serde_json::Value> = report
         .results

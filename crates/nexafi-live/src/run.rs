@@ -9,13 +9,13 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::checks::{Attempt, Failure, FailureKind};
 use crate::suite::{Check, Kind, Suite, Test};
 
-/// How a test ended, after its last attempt.
+/// The result of a test after its last attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Passed,
-    /// The target answered, and not as expected.
+    /// The target responded, and not as expected.
     Failed,
-    /// There was no answer to judge: unreachable, timed out, unreadable.
+    /// No response to judge: the target was unreachable, timed out or unreadable.
     Error,
 }
 
@@ -38,7 +38,7 @@ pub struct TestResult {
     /// Line of the test in the suite file.
     pub line: u64,
     pub outcome: Outcome,
-    /// What was seen on success, or expected versus found on failure.
+    /// The observation on success, or expected versus found on failure.
     pub message: String,
     pub attempts: u32,
     /// All attempts and the pauses between them.
@@ -70,7 +70,7 @@ impl RunReport {
     }
 }
 
-/// Which tests of a suite run.
+/// The filters that pick the tests of a suite to run.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     /// Test names must match one of these globs; empty selects every name.
@@ -80,7 +80,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// The tests this selection keeps, in suite order.
+    /// Returns the tests this selection keeps, in suite order.
     pub fn apply<'a>(&self, suite: &'a Suite) -> Result<Vec<&'a Test>, globset::Error> {
         let globs = self.globs()?;
         Ok(suite

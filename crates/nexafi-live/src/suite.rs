@@ -11,7 +11,7 @@ use crate::checks::{
 
 /// Tests run at the same time when the suite sets no `defaults.concurrency`.
 pub const DEFAULT_CONCURRENCY: usize = 8;
-/// Seconds one attempt of a test may take when neither the test nor the defaults say.
+/// Seconds one attempt of a test may take when neither the test nor the defaults set it.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 
 /// A loaded suite: its tests with every variable substituted and every default applied.
@@ -40,10 +40,10 @@ pub struct Test {
     pub check: Check,
 }
 
-/// What a test checks, one variant per `kind`.
+/// The assertion of a test, one variant per `kind`.
 #[derive(Clone, Debug)]
 pub enum Check {
-    Http(HttpCheck),
+    Http(Box<HttpCheck>),
     Tcp(TcpCheck),
     Tls(TlsCheck),
     Dns(DnsCheck),
@@ -121,7 +121,7 @@ impl Check {
         }
     }
 
-    /// The host, address or URL the check contacts, as shown by `--list` and in reports.
+    /// Returns the host, address or URL the check contacts, as shown by `--list` and in reports.
     /// Passwords never appear here because the loader rejects them in URLs.
     pub fn target(&self) -> String {
         match self {

@@ -21,7 +21,7 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A loopback port nothing listens on.
+/// Returns a loopback port nothing listens on.
 fn closed_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port().to_string()

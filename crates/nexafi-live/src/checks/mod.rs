@@ -18,7 +18,7 @@ pub mod redis;
 pub mod tcp;
 pub mod tls;
 
-/// Why an attempt did not pass.
+/// The reason an attempt did not pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub kind: FailureKind,
@@ -27,9 +27,9 @@ pub struct Failure {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {
-    /// The target answered, and the answer is not the expected one.
+    /// The target responded, and the response is not the expected one.
     Failed,
-    /// No answer to judge: unreachable, timed out, unreadable response or credential.
+    /// No response to judge: unreachable, timed out, unreadable response or credential.
     Error,
 }
 
@@ -52,11 +52,11 @@ impl Failure {
 /// The result of one attempt: on success, a short description of what was seen.
 pub type Attempt = Result<String, Failure>;
 
-/// Where a credential comes from. The suite never holds the value itself.
+/// The source of a credential. The suite never contains the value itself.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Secret {
-    /// An environment variable, read when the suite is loaded; `value` is None when it
-    /// was unset, which fails the test that needs it, not the whole suite.
+    /// An environment variable, read when the suite is loaded. `value` is None when it
+    /// was unset, so the test that needs it fails, not the whole suite.
     Env { name: String, value: Option<String> },
     /// A file, read when the test runs.
     File(PathBuf),

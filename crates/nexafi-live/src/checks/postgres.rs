@@ -77,7 +77,7 @@ impl PostgresCheck {
         })
     }
 
-    /// Host, port and database for reports; the connection string minus anything else.
+    /// Returns host, port and database for reports, without the rest of the connection string.
     pub fn target(&self) -> String {
         match Config::from_str(&self.url) {
             Ok(config) => {

@@ -100,7 +100,7 @@ impl RedisCheck {
     }
 }
 
-/// Rejected credentials and server replies are failures; no answer at all is an error.
+/// Rejected credentials and error replies are failures, and no response at all is an error.
 fn classify(error: redis::RedisError) -> Failure {
     match error.kind() {
         ErrorKind::AuthenticationFailed => {

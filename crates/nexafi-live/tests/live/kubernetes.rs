@@ -1,6 +1,6 @@
-//! `kubernetes` against a stand-in for the API server: no Kubernetes API server can run
+//! `kubernetes` against a stand-in for the API server. No Kubernetes API server can run
 //! on this machine, so an HTTPS server on 127.0.0.1 serves recorded `apps/v1` list and
-//! object JSON, in the shape a real API server returns, and checks the bearer token.
+//! object JSON in the shape a real API server returns. It also checks the bearer token.
 
 use std::sync::Arc;
 
@@ -23,8 +23,9 @@ fn list(kind: &str, items: &[&str]) -> String {
     )
 }
 
-/// Namespace `nexafi-financial` holds a ready Deployment, a Deployment mid-rollout, a
-/// ready StatefulSet and a ready DaemonSet; `nexafi-ready` only ready ones; `empty` none.
+/// Namespace `nexafi-financial` contains a ready Deployment, a Deployment mid-rollout, a
+/// ready StatefulSet and a ready DaemonSet. `nexafi-ready` contains only ready ones, and
+/// `empty` none.
 fn api_server() -> Handler {
     Arc::new(|request| {
         if request.authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {

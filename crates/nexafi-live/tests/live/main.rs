@@ -1,7 +1,8 @@
 //! Live checks against real services on this machine: PostgreSQL (127.0.0.1:5432, trust
 //! auth, database `test`), Redis (127.0.0.1:6379), RabbitMQ (127.0.0.1:5672, guest/guest)
-//! and a Prometheus server started from /usr/bin/prometheus; plus HTTP, TLS and Kubernetes
-//! API stand-ins that the tests start on 127.0.0.1. A missing service fails its tests.
+//! and a Prometheus server started from /usr/bin/prometheus. HTTP, TLS and Kubernetes API
+//! servers are stand-ins that the tests start on 127.0.0.1. A missing service fails its
+//! tests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -66,7 +67,7 @@ pub fn expect(result: &TestResult, outcome: Outcome, needle: &str) {
     );
 }
 
-/// A loopback port nothing listens on: bound, then released.
+/// Returns a loopback port nothing listens on: bound, then released.
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()

@@ -117,7 +117,7 @@ async fn tls13_only_meets_floor() {
 
 #[tokio::test]
 async fn plain_server_fails_handshake() {
-    // A plain-text server that answers every connection with an HTTP error at once.
+    // A plain-text server that sends an HTTP error on every connection at once.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
