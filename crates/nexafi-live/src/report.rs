@@ -11,12 +11,15 @@ use crate::run::{Outcome, RunReport, TestResult};
 /// meaning.
 pub const JSON_VERSION: u32 = 1;
 
-/// Renders one line per test and a summary line.
-pub fn render_human(report: &RunReport) -> String {
+/// Renders a header, one line per test and a summary line. Without `include_passed` only
+/// failed tests and errors are listed, for a terminal that already showed progress lines.
+pub fn render_human(report: &RunReport, include_passed: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "suite {} ({})", report.suite, report.path.display());
     for result in &report.results {
-        let _ = writeln!(out, "{}", progress_line(result));
+        if include_passed || result.outcome != Outcome::Passed {
+            let _ = writeln!(out, "{}", progress_line(result));
+        }
     }
     let _ = writeln!(out, "{}", summary_line(report));
     out
@@ -44,15 +47,16 @@ pub fn progress_line(result: &TestResult) -> String {
     )
 }
 
-/// `N tests: P passed, F failed, E errors in S s`.
+/// Renders `N tests: P passed, F failed, E errors in S s`.
 pub fn summary_line(report: &RunReport) -> String {
     let total = report.results.len();
     let noun = if total == 1 { "test" } else { "tests" };
+    let errors = report.count(Outcome::Error);
+    let error_noun = if errors == 1 { "error" } else { "errors" };
     format!(
-        "{total} {noun}: {} passed, {} failed, {} errors in {:.1} s",
+        "{total} {noun}: {} passed, {} failed, {errors} {error_noun} in {:.1} s",
         report.count(Outcome::Passed),
         report.count(Outcome::Failed),
-        report.count(Outcome::Error),
         report.duration.as_secs_f64()
     )
 }

@@ -36,10 +36,15 @@ fn passing_suite_exits_zero() {
         .arg(data("pass.yaml"))
         .args(["--format", "junit", "--output"])
         .arg(&junit)
+        .args(["--format", "human", "--output"])
+        .arg(dir.path().join("report.txt"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let text = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(text.contains("PASS  redis ping"), "{text}");
+    assert!(text.contains("4 tests: 4 passed"), "{text}");
     assert!(stderr.contains("PASS  postgres answers"), "{stderr}");
     assert!(
         stderr.contains("4 tests: 4 passed, 0 failed, 0 errors"),
@@ -81,10 +86,12 @@ fn failing_suite_exits_one() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("3 tests: 1 passed, 1 failed, 1 errors"),
+        stderr.contains("3 tests: 1 passed, 1 failed, 1 error in"),
         "{stderr}"
     );
     assert!(stdout.contains("FAIL  replica value"), "{stdout}");
+    // Passed tests were shown as progress lines; the report on stdout lists the rest.
+    assert!(!stdout.contains("PASS  redis ping"), "{stdout}");
     assert!(
         stdout.contains("expected \"primary\", found \"replica\""),
         "{stdout}"

@@ -138,7 +138,7 @@ impl HttpCheck {
             Failure::error(format!(
                 "request to {} failed: {}",
                 self.url,
-                error_chain(&error)
+                request_error(&error)
             ))
         })?;
         let status = response.status().as_u16();
@@ -146,7 +146,7 @@ impl HttpCheck {
         let body = response.bytes().await.map_err(|error| {
             Failure::error(format!(
                 "cannot read the response body: {}",
-                error_chain(&error)
+                request_error(&error)
             ))
         })?;
         let elapsed = started.elapsed();
@@ -247,12 +247,12 @@ pub(crate) fn build_client(
         .map_err(|error| {
             Failure::error(format!(
                 "cannot set up the HTTP client: {}",
-                error_chain(&error)
+                request_error(&error)
             ))
         })
 }
 
-/// The error and its sources, which is where reqwest keeps the useful part.
+/// Joins an error and its sources, which is where reqwest keeps the useful part.
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -262,6 +262,15 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Joins the sources of a reqwest error. Its own text only repeats the URL, which the
+/// message already names.
+pub(crate) fn request_error(error: &reqwest::Error) -> String {
+    match std::error::Error::source(error) {
+        Some(source) => error_chain(source),
+        None => error.to_string(),
+    }
 }
 
 /// Numbers compare by value (`1` equals `1.0`); everything else exactly.

@@ -221,7 +221,7 @@ async fn get(client: &reqwest::Client, token: &str, url: &str) -> Result<Option<
         .map_err(|error| {
             Failure::error(format!(
                 "request to {url} failed: {}",
-                super::http::error_chain(&error)
+                super::http::request_error(&error)
             ))
         })?;
     let status = response.status();

@@ -149,7 +149,7 @@ impl PrometheusCheck {
         let response = request.send().await.map_err(|error| {
             Failure::error(format!(
                 "request to {endpoint} failed: {}",
-                super::http::error_chain(&error)
+                super::http::request_error(&error)
             ))
         })?;
         let status = response.status();

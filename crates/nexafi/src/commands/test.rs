@@ -49,7 +49,8 @@ pub fn run(args: &TestArgs) -> Result<Outcome, super::Error> {
     let mut rendered = Vec::with_capacity(destinations.len());
     for (format, output) in &destinations {
         let text = match format {
-            TestFormat::Human => nexafi_live::render_human(&report),
+            // On standard output the progress lines already listed every test.
+            TestFormat::Human => nexafi_live::render_human(&report, output.is_some()),
             TestFormat::Json => nexafi_live::render_json(&report)?,
             TestFormat::Junit => nexafi_live::render_junit(&report).map_err(|error| {
                 super::Error::Usage(format!("cannot write the JUnit report: {error}"))
