@@ -127,13 +127,18 @@ impl Pki {
         self.dir.path().join("ca.pem").display().to_string()
     }
 
-    /// A TLS acceptor for a leaf valid for `localhost` and 127.0.0.1 until `days` days
-    /// from now, speaking `versions`.
-    pub fn acceptor(
-        &self,
-        days: i64,
-        versions: &[&'static rustls::SupportedProtocolVersion],
-    ) -> TlsAcceptor {
+    /// Writes a leaf valid for `localhost` and 127.0.0.1 for a year as PEM files, for
+    /// servers run as processes, and returns the certificate and key paths.
+    pub fn leaf_files(&self) -> (std::path::PathBuf, std::path::PathBuf) {
+        let (certificate, key) = self.leaf(365);
+        let cert_path = self.dir.path().join("leaf.pem");
+        let key_path = self.dir.path().join("leaf.key");
+        std::fs::write(&cert_path, certificate.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        (cert_path, key_path)
+    }
+
+    fn leaf(&self, days: i64) -> (rcgen::Certificate, KeyPair) {
         let mut params =
             CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
         params
@@ -152,6 +157,17 @@ impl Pki {
         params.not_after = date(now + jiff::SignedDuration::from_hours(24 * days));
         let key = KeyPair::generate().unwrap();
         let certificate = params.signed_by(&key, &self.issuer).unwrap();
+        (certificate, key)
+    }
+
+    /// A TLS acceptor for a leaf valid for `localhost` and 127.0.0.1 until `days` days
+    /// from now, speaking `versions`.
+    pub fn acceptor(
+        &self,
+        days: i64,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> TlsAcceptor {
+        let (certificate, key) = self.leaf(days);
         let chain = vec![certificate.der().clone(), self.issuer.der().clone()];
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         #[allow(deprecated)]
