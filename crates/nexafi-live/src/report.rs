@@ -106,6 +106,7 @@ pub fn render_junit(report: &RunReport) -> Result<String, quick_junit::Serialize
         "suite_file",
         report.path.display().to_string(),
     ));
+    suite.add_property(Property::new("started_at", report.started_at.to_string()));
     suite.set_time(report.duration);
     for result in &report.results {
         let status = match result.outcome {

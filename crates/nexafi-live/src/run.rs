@@ -140,6 +140,7 @@ pub fn run_blocking(
     concurrency: usize,
     progress: &(dyn Fn(&TestResult) + Sync),
 ) -> std::io::Result<RunReport> {
+    // Tests wait on the network, not the CPU, so two threads serve any concurrency.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -55,6 +55,12 @@ fn passing_suite_exits_zero() {
     assert_eq!(report.test_suites.len(), 1);
     let suite = &report.test_suites[0];
     assert_eq!(suite.name.as_str(), "local-pass");
+    let properties: Vec<&str> = suite
+        .properties
+        .iter()
+        .map(|property| property.name.as_str())
+        .collect();
+    assert_eq!(properties, ["suite_file", "started_at"]);
     assert_eq!(suite.test_cases.len(), 4);
     assert_eq!(suite.failures, 0);
     assert_eq!(suite.errors, 0);
