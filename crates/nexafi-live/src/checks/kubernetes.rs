@@ -372,6 +372,28 @@ mod tests {
     }
 
     #[test]
+    fn daemonset_short_of_scheduled() {
+        let object = json!({"metadata": {"name": "agent", "generation": 3},
+            "status": {"observedGeneration": 3, "desiredNumberScheduled": 4, "updatedNumberScheduled": 4, "numberReady": 4, "numberAvailable": 3}});
+        let problem = not_ready(WorkloadKind::DaemonSet, &object).unwrap_or_default();
+        assert!(
+            problem.contains("expected 4 available replicas, found 3"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn generation_not_observed() {
+        let object = json!({"metadata": {"name": "a", "generation": 5}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": 4, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}});
+        let problem = not_ready(WorkloadKind::Deployment, &object).unwrap_or_default();
+        assert!(
+            problem.contains("observed generation 5, found 4"),
+            "{problem}"
+        );
+    }
+
+    #[test]
     fn workload_kinds_parse() {
         assert_eq!(
             WorkloadKind::parse("deployment"),

@@ -80,6 +80,8 @@ async fn queries_against_real_server() {
     let server = start().await;
     let url = format!("http://127.0.0.1:{}", server.port);
     let cases = [
+        // Without `expect` the result must be non-empty.
+        ("up", Outcome::Passed, "1 series"),
         ("up\nexpect: == 1", Outcome::Passed, "1 series, all == 1"),
         ("up\nexpect: \">= 1\"", Outcome::Passed, "all >= 1"),
         (

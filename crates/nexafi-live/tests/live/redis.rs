@@ -172,6 +172,6 @@ async fn tls_unknown_issuer_is_error() {
         &[("CACHE_PASSWORD", TLS_PASSWORD)],
     )
     .await;
-    assert_ne!(result.outcome, Outcome::Passed, "{}", result.message);
+    assert_eq!(result.outcome, Outcome::Error, "{}", result.message);
     assert!(result.message.contains("certificate"), "{}", result.message);
 }
