@@ -6,11 +6,17 @@ set -euo pipefail
 
 usage="Usage: test-infrastructure.sh [SUITE] [OPTIONS]
 
-Runs \`nexafi test\` with the named suite and writes JUnit output when asked to. Exit
-status: 0 when every test passes, 1 when a test fails, 2 on a usage error.
+Runs \`nexafi test\` with the suite file SUITE (default: nexafi-tests.yaml in the current
+directory). The platform's suites are infrastructure/tests/staging.yaml and
+infrastructure/tests/prod.yaml; the variables each reads are listed at its top. Options
+are those of \`nexafi test\`: --format human|json|junit with --output FILE, --only GLOB,
+--kind KIND, --list, --jobs N. Exit status: 0 when every test passes, 1 when a test
+fails, 2 when the suite is invalid or on a usage error.
 
-Example:
-  infrastructure/scripts/test-infrastructure.sh staging"
+Examples:
+  infrastructure/scripts/test-infrastructure.sh infrastructure/tests/staging.yaml --list
+  infrastructure/scripts/test-infrastructure.sh infrastructure/tests/prod.yaml \\
+      --format junit --output prod-tests.xml"
 
 # shellcheck source=lib/nexafi.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/nexafi.sh"

@@ -50,6 +50,13 @@ pub enum Command {
     /// stop the deploy before anything changes.
     Deploy(Box<crate::commands::deploy::DeployArgs>),
 
+    /// Run a suite of live checks against a deployed environment: HTTP, TCP, TLS, DNS,
+    /// PostgreSQL, Redis, RabbitMQ, Kubernetes readiness and Prometheus queries.
+    ///
+    /// Only the hosts named in the suite are contacted. Exit status: 0 when every test
+    /// passes, 1 when a test fails or errs, 2 when the suite is invalid or on a usage error.
+    Test(TestArgs),
+
     /// List the built-in checks or explain one.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -240,6 +247,65 @@ pub struct SecurityArgs {
     /// Show passing checks in human output too.
     #[arg(long)]
     pub show_passed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Suite file (YAML, see docs/live-tests.md).
+    #[arg(default_value = "nexafi-tests.yaml", value_name = "SUITE")]
+    pub suite: PathBuf,
+
+    /// Report format; repeat it to write several reports from one run. Default: human.
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<TestFormat>,
+
+    /// Write the report to FILE instead of standard output ("-" is standard output);
+    /// repeatable. The n-th --output goes with the n-th --format. A format without one goes
+    /// to standard output, and only one format may.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Vec<PathBuf>,
+
+    /// Run only tests whose name matches GLOB (`*` and `?` wildcards); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+
+    /// Run only tests of this kind; repeatable.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Vec<TestKind>,
+
+    /// Print the tests that would run, with their targets, without contacting anything.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Maximum number of tests run at the same time. Default: the suite's
+    /// `defaults.concurrency`, else 8.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+}
+
+/// A report format of `nexafi test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// One line per test and a summary, for a terminal.
+    Human,
+    /// A JSON document with every test's outcome (see docs/live-tests.md).
+    Json,
+    /// JUnit XML, for CI test views and audit evidence.
+    Junit,
+}
+
+/// The `kind` of a live test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestKind {
+    Http,
+    Tcp,
+    Tls,
+    Dns,
+    Postgres,
+    Redis,
+    Rabbitmq,
+    Kubernetes,
+    Prometheus,
 }
 
 #[derive(Debug, Subcommand)]

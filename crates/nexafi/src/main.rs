@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&args, color),
         Command::Security(args) => commands::security::run(&args, color),
         Command::Deploy(args) => commands::deploy::run(&args, color),
+        Command::Test(args) => commands::test::run(&args),
         Command::Checks(command) => commands::checks::run(command, color),
         Command::Frameworks(command) => commands::frameworks::run(command, color),
         Command::Dlp(command) => commands::dlp::run(command, color),

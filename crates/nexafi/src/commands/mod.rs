@@ -10,6 +10,7 @@ pub mod frameworks;
 #[cfg(feature = "monitor")]
 pub mod monitor;
 pub mod security;
+pub mod test;
 pub mod validate;
 
 /// Why a command could not complete; every variant ends in exit status 2.
@@ -21,6 +22,8 @@ pub enum Error {
     Catalog(#[from] nexafi_compliance::CatalogError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Suite(#[from] nexafi_live::LoadError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("cannot encode JSON: {0}")]
