@@ -32,7 +32,9 @@ impl Executor {
                 let path = self.base.join(name);
                 return Ok(std::path::absolute(&path).unwrap_or(path));
             }
-            Program::Other(name) => return Ok(PathBuf::from(name)),
+            Program::Other(name) => {
+                return Ok(this_nexafi(name).unwrap_or_else(|| PathBuf::from(name)));
+            }
             Program::Tool(tool) => *tool,
         };
         let path = match tool {
@@ -113,6 +115,17 @@ fn copy_prefixed(stage: String, stream: impl Read + Send + 'static) -> thread::J
 }
 
 /// Finds an executable `name` in the directories of PATH.
+/// The running binary when a plan command names `nexafi`, so that the post-deploy tests
+/// run the same build as the deploy, whether or not a `nexafi` is on PATH.
+pub fn this_nexafi(name: &str) -> Option<PathBuf> {
+    if name != "nexafi" {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let stem = exe.file_stem()?.to_str()?;
+    (stem == "nexafi").then_some(exe)
+}
+
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::command::{Tool, tools_needed};
-use crate::exec::{Executor, find_on_path, is_executable};
+use crate::exec::{Executor, find_on_path, is_executable, this_nexafi};
 use crate::plan::Environment;
 
 /// Paths given with `--terraform`, `--kubectl` and `--helm`.
@@ -61,7 +61,7 @@ pub fn locate(
         let found = if program.contains('/') {
             is_executable(&base.join(program))
         } else {
-            find_on_path(program).is_some()
+            this_nexafi(program).is_some() || find_on_path(program).is_some()
         };
         if !found {
             missing.push(format!(
