@@ -8,7 +8,8 @@ usage="Usage: test-infrastructure.sh [SUITE] [OPTIONS]
 
 Runs \`nexafi test\` with the suite file SUITE (default: nexafi-tests.yaml in the current
 directory). The platform's suites are infrastructure/tests/staging.yaml and
-infrastructure/tests/prod.yaml; the variables each reads are listed at its top. Options
+infrastructure/tests/prod.yaml; the variables each reads are listed at its top, and its
+host variables must be set even for --list. Options
 are those of \`nexafi test\`: --format human|json|junit with --output FILE, --only GLOB,
 --kind KIND, --list, --jobs N. Exit status: 0 when every test passes, 1 when a test
 fails, 2 when the suite is invalid or on a usage error.
