@@ -122,14 +122,14 @@ def tfvars_string(path: Path, variable: str) -> str | None:
 
 def variable_default(variable: str) -> str:
     """Return the string default of a variable declared in terraform/variables.tf."""
-    block = re.search(
-        rf'^variable "{variable}" \{{\n(.*?)^\}}', VARIABLES.read_text("utf-8"), re.MULTILINE | re.DOTALL
-    )
-    default = None if block is None else re.search(r'^\s*default\s*=\s*"([^"]+)"', block[1], re.MULTILINE)
+    declaration = rf'^variable "{variable}" \{{\n(.*?)^\}}'
+    block = re.search(declaration, VARIABLES.read_text("utf-8"), re.MULTILINE | re.DOTALL)
+    default_line = r'^\s*default\s*=\s*"([^"]+)"'
+    default = None if block is None else re.search(default_line, block[1], re.MULTILINE)
     if default is None:
         raise CheckFailed(
-            f"{VARIABLES}: variable {variable} has no string default; "
-            f"set {variable} in every terraform/environments/*.tfvars or give it a default"
+            f"{VARIABLES}: variable {variable} has no string default. "
+            f"Set {variable} in every terraform/environments/*.tfvars or give it a default"
         )
     return default[1]
 
@@ -141,7 +141,8 @@ def naming(environment: str) -> Naming:
         raise CheckFailed(f"{path} not found; ENV must be one of dev, staging, prod")
     declared = tfvars_string(path, "environment")
     if declared != environment:
-        raise CheckFailed(f'{path}: environment is {declared!r}; set environment = "{environment}"')
+        found = "missing" if declared is None else f"{declared!r}"
+        raise CheckFailed(f'{path}: environment is {found}; set environment = "{environment}"')
     name = f"nexafi-{environment}"
     regions = {
         variable: tfvars_string(path, variable) or variable_default(variable)
@@ -186,7 +187,9 @@ def aws_name_pattern() -> re.Pattern[str]:
     regions = "|".join(re.escape(region) for region in (source.primary_region, source.dr_region))
     pair = re.escape(f"{source.primary_region}|{source.dr_region}")
     edge, end = r"(?<![A-Za-z0-9-])", r"(?![A-Za-z0-9])"
-    return re.compile(rf"{pair}|{edge}(?:{prefixes})(?:-[a-z0-9]+)*{end}|{edge}(?:{regions})[a-z]?{end}")
+    name = rf"{edge}(?:{prefixes})(?:-[a-z0-9]+)*{end}"
+    region_or_zone = rf"{edge}(?:{regions})[a-z]?{end}"
+    return re.compile(f"{pair}|{name}|{region_or_zone}")
 
 
 def unknown_aws_names(text: str, replacements: dict[str, str]) -> list[tuple[int, str]]:
@@ -292,14 +295,18 @@ def render(environment: str, region: str, out_dir: Path) -> None:
     allowed = set(target["private"]) | set(target["isolated"]) | NOT_VPC
     names_pattern = aws_name_pattern()
     files = manifests()
+    # Every file is checked before the first is written, so a failed render writes nothing.
+    known = aws_replacements(environment, region, primary_only=False)
+    for path in files:
+        for line, name in unknown_aws_names(path.read_text("utf-8"), known):
+            raise CheckFailed(unknown_name_message(path.relative_to(INFRASTRUCTURE), line, name))
+
     blocks = 0
     for path in files:
         relative = path.relative_to(KUBERNETES)
-        names = aws_replacements(environment, region, primary_only=relative.as_posix() in PRIMARY_ONLY_FILES)
-        text = path.read_text("utf-8")
-        for line, name in unknown_aws_names(text, names):
-            raise CheckFailed(unknown_name_message(path.relative_to(INFRASTRUCTURE), line, name))
-        text = pattern.sub(lambda m: replacements[m[0]], text)
+        primary_only = relative.as_posix() in PRIMARY_ONLY_FILES
+        names = aws_replacements(environment, region, primary_only=primary_only)
+        text = pattern.sub(lambda m: replacements[m[0]], path.read_text("utf-8"))
         text = names_pattern.sub(lambda m: names[m[0]], text)
         destination = out_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
