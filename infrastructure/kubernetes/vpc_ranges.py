@@ -10,7 +10,7 @@ for the three zones 0, 1 and 2.
 
 The manifests also name AWS resources and regions of prod primary. A render rewrites them
 the way Terraform names them for the target (main.tf, security.tf, backup.tf), with the
-prefix, bucket prefix and regions read from <env>.tfvars and the defaults of
+name prefix, bucket prefix and regions read from <env>.tfvars and the defaults of
 terraform/variables.tf:
   nexafi-prod                      cluster name (the same in both regions)
   nexafi-prod-velero               Velero bucket; the DR render uses its replica -velero-dr
@@ -20,6 +20,7 @@ terraform/variables.tf:
   nexafi-prod-guardduty-high       EventBridge rule (primary region only)
   eu-west-1                        the target region, except in PRIMARY_ONLY_FILES
   eu-central-1                     the environment's DR region
+  eu-west-1|eu-central-1           both regions of the environment (admission policy's ECR pattern)
 A manifest name that starts with the prod prefix and is not in this list fails check and
 render, so a new name cannot reach another environment unrewritten.
 
