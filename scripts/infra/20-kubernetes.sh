@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks infrastructure/kubernetes/ with the field's own tools: yamllint, kubernetes-validate,
-# Checkov, promtool and amtool, and its VPC ranges against the Terraform environments
-# (vpc_ranges.py). Exits non-zero on the first failing step.
+# Checkov, promtool and amtool, and its VPC ranges and AWS names against the Terraform
+# environments (vpc_ranges.py and its tests). Exits non-zero on the first failing step.
 #
 # Usage: scripts/infra/20-kubernetes.sh   (from anywhere inside the repository)
 # Needs: NEXAFI_TOOLS_BIN pointing at the pinned Python tools (scripts/test.sh sets it),
@@ -145,8 +145,9 @@ if problems:
 print(f"{len(found)} containers, each with a listed image")
 EOF
 
-step "VPC ranges match terraform/environments/*.tfvars"
+step "VPC ranges and AWS names match terraform/environments/*.tfvars"
 "$python" "$k8s/vpc_ranges.py" check
+"$python" "$k8s/tests/vpc_ranges_test.py"
 for environment in dev staging prod; do
   for region in primary dr; do
     "$python" "$k8s/vpc_ranges.py" render "$environment" "$region" "$work/ranges/$environment-$region"
