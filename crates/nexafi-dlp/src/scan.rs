@@ -540,9 +540,9 @@ fn email_at(bytes: &[u8], at: usize) -> Option<Candidate> {
     if !(2..=24).contains(&top_level.len()) || !top_level.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    // Special-use names (RFC 2606, RFC 6761, RFC 6762) and cluster-internal ones receive no
-    // mail: `rabbit@rabbitmq-0.rabbitmq-headless.data.svc.cluster.local` is a node name, and
-    // tokenised addresses use `.invalid` on purpose.
+    // Reserved, special-use and cluster-internal names receive no mail, so
+    // `rabbit@rabbitmq-0.rabbitmq-headless.data.svc.cluster.local` is a node name. Tokenised
+    // addresses use `.invalid` on purpose.
     if NO_MAIL_SUFFIXES
         .iter()
         .any(|suffix| top_level.eq_ignore_ascii_case(suffix))

@@ -608,8 +608,8 @@ const REFERENCE_ROOTS: &[&[u8]] = &[
     b"terraform",
 ];
 
-/// An unquoted value that starts with a dotted identifier path, possibly indexed or
-/// called: `local.primary_keys["eks"]`, `var.db_password`, `module.vault.token`,
+/// Returns whether an unquoted value starts with a dotted identifier path, possibly indexed
+/// or called: `local.primary_keys["eks"]`, `var.db_password`, `module.vault.token`,
 /// `settings.database.password`. Such a value is code that reads a secret, not the secret.
 /// Outside the Terraform roots every part must be a plain name, so that a random token
 /// with a dot in it still counts as a value.

@@ -155,8 +155,8 @@ pub struct ValidateArgs {
     pub diff_base: Option<String>,
 }
 
-/// How Terraform variables and Helm charts are resolved before a scan: shared by
-/// `validate` and `security`.
+/// Terraform variables and Helm rendering options of a scan, shared by `validate` and
+/// `security`.
 #[derive(Debug, Args)]
 pub struct ScanInputArgs {
     /// Terraform variable definitions file, applied after terraform.tfvars and

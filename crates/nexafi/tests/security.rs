@@ -429,9 +429,9 @@ fn explain_knows_live_and_file_checks() {
     }
 }
 
-/// Copies the hardened chart fixture into `dir` with the image digest taken out of its
-/// values.yaml and required by the template, as a chart that pins images per environment
-/// does; returns the chart directory.
+/// Copies the hardened chart fixture into `dir` and returns the copy. The copy's template
+/// requires the image digest and its values.yaml has none, as in a chart that pins images
+/// per environment.
 fn chart_needing_digest(dir: &Path) -> std::path::PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/helm/hardened");
     let chart = dir.join("ledger");
