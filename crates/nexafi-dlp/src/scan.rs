@@ -475,6 +475,17 @@ fn iban_at(bytes: &[u8], start: usize) -> Option<Candidate> {
 const MAX_LOCAL: usize = 64;
 const MAX_DOMAIN: usize = 253;
 
+/// Last labels of host names no one receives mail at. `.cluster.local` ends in `.local`.
+const NO_MAIL_SUFFIXES: &[&[u8]] = &[
+    b"local",
+    b"internal",
+    b"svc",
+    b"localhost",
+    b"invalid",
+    b"test",
+    b"example",
+];
+
 fn scan_emails(bytes: &[u8], found: &mut Vec<Candidate>) {
     let mut resume = 0;
     for at in memchr::memchr_iter(b'@', bytes) {
@@ -529,9 +540,13 @@ fn email_at(bytes: &[u8], at: usize) -> Option<Candidate> {
     if !(2..=24).contains(&top_level.len()) || !top_level.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    // Tokenised addresses use the reserved `.invalid` domain (RFC 2606), which no mailbox
-    // can have.
-    if top_level.eq_ignore_ascii_case(b"invalid") {
+    // Reserved, special-use and cluster-internal names receive no mail, so
+    // `rabbit@rabbitmq-0.rabbitmq-headless.data.svc.cluster.local` is a node name. Tokenised
+    // addresses use `.invalid` on purpose.
+    if NO_MAIL_SUFFIXES
+        .iter()
+        .any(|suffix| top_level.eq_ignore_ascii_case(suffix))
+    {
         return None;
     }
     if bytes.get(end).is_some_and(|&b| b == b'_' || b == b'@') {
@@ -599,8 +614,25 @@ mod tests {
     #[test]
     fn email_is_found() {
         assert_eq!(ids("mail jane.doe+x@mail.example.com."), ["email-address"]);
+        assert_eq!(ids("ops@svc.example.org"), ["email-address"]);
+        assert_eq!(ids("ops@local.example.net"), ["email-address"]);
         assert!(ids("pkg@1.2.3").is_empty());
-        assert!(ids("x@token.invalid").is_empty());
+    }
+
+    #[test]
+    fn email_at_special_use_host_is_ignored() {
+        for text in [
+            "x@token.invalid",
+            "nodes.1 = rabbit@rabbitmq-0.rabbitmq-headless.nexafi-data.svc.cluster.local",
+            "rabbit@rabbitmq-0.rabbitmq-headless.nexafi-data.svc",
+            "admin@vault.internal",
+            "root@box.localhost",
+            "jane@mail.example",
+            "jane@mail.TEST",
+            "printer@office.local",
+        ] {
+            assert!(ids(text).is_empty(), "{text}");
+        }
     }
 
     #[test]

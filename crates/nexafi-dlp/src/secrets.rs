@@ -516,7 +516,9 @@ fn assignment(bytes: &[u8], start: usize, end: usize, found: &mut Vec<Candidate>
                 b.is_ascii_graphic()
                     && !matches!(b, b'"' | b'\'' | b'`' | b',' | b';' | b')' | b']' | b'}')
             });
-            if matches!(bytes.get(value_start + len), Some(b'(' | b'[')) {
+            if matches!(bytes.get(value_start + len), Some(b'(' | b'['))
+                || is_reference(&bytes[value_start..value_start + len])
+            {
                 return;
             }
             len
@@ -591,6 +593,58 @@ fn secret_value_confidence(value: &[u8]) -> Option<u8> {
     Some(if bits >= 4.0 { 75 } else { 60 })
 }
 
+/// Roots of Terraform references: a dotted path starting with one of them is an
+/// expression, whatever its other parts look like (`aws_kms_key.s3.arn` is not one, but
+/// `data.aws_kms_key.s3.arn` is).
+const REFERENCE_ROOTS: &[&[u8]] = &[
+    b"var",
+    b"local",
+    b"module",
+    b"data",
+    b"each",
+    b"count",
+    b"self",
+    b"path",
+    b"terraform",
+];
+
+/// Returns whether an unquoted value starts with a dotted identifier path, possibly indexed
+/// or called: `local.primary_keys["eks"]`, `var.db_password`, `module.vault.token`,
+/// `settings.database.password`. Such a value is code that reads a secret, not the secret.
+/// Outside the Terraform roots every part must be a plain name, so that a random token
+/// with a dot in it still counts as a value.
+fn is_reference(value: &[u8]) -> bool {
+    let path_len = run(value, value.len(), |b| {
+        is_word_byte(b) || b == b'-' || b == b'.'
+    });
+    if !matches!(value.get(path_len), None | Some(b'[' | b'(')) {
+        return false;
+    }
+    let path = &value[..path_len];
+    let mut parts = path.split(|&b| b == b'.');
+    let Some(root) = parts.next() else {
+        return false;
+    };
+    let rest: Vec<&[u8]> = parts.collect();
+    let is_identifier = |part: &[u8]| {
+        part.first()
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+    };
+    if !is_identifier(root) || rest.is_empty() || !rest.iter().all(|part| !part.is_empty()) {
+        return false;
+    }
+    if REFERENCE_ROOTS.contains(&root) {
+        return true;
+    }
+    // Plain names: each piece between `_` and `-` is letters only or digits only.
+    std::iter::once(root).chain(rest).all(|part| {
+        is_identifier(part)
+            && part.split(|&b| b == b'_' || b == b'-').all(|piece| {
+                piece.iter().all(u8::is_ascii_alphabetic) || piece.iter().all(u8::is_ascii_digit)
+            })
+    })
+}
+
 /// `tok_` followed by 16 lower-case hex digits: the form of a tokenised secret.
 pub fn is_token_marker(value: &[u8]) -> bool {
     value.len() == 20
@@ -662,6 +716,60 @@ mod tests {
         ] {
             assert_eq!(secret_value_confidence(value.as_bytes()), None, "{value}");
         }
+    }
+
+    #[test]
+    fn references_are_not_values() {
+        for value in [
+            "local.primary_keys[",
+            "var.db_password",
+            "module.network_primary.private_subnet_ids",
+            "data.aws_kms_key.s3.arn",
+            "each.value.token",
+            "settings.database.password",
+            "local.keys(",
+        ] {
+            assert!(is_reference(value.as_bytes()), "{value}");
+        }
+        for value in [
+            "Xk9mP2.vL7qR8zT",
+            "aws_kms_key.s3.arn",
+            "q8Fz3LwP0aV7nR2c",
+            "local",
+            "local.",
+            "local.x+1",
+            "9abc.def",
+        ] {
+            assert!(!is_reference(value.as_bytes()), "{value}");
+        }
+    }
+
+    fn found(text: &str) -> Vec<Detector> {
+        crate::Scanner::default()
+            .scan(text.as_bytes())
+            .iter()
+            .map(|finding| finding.detector)
+            .collect()
+    }
+
+    #[test]
+    fn terraform_reference_is_not_a_secret() {
+        assert!(found(r#"  secrets_kms_key_arn  = local.primary_keys["eks"]"#).is_empty());
+        assert!(found("  db_password = var.db_password").is_empty());
+        assert!(found("  api_token = module.vault.token_value").is_empty());
+    }
+
+    #[test]
+    fn quoted_secret_beside_reference_is_found() {
+        let text = concat!(
+            "  secrets_kms_key_arn = local.primary_keys[\"eks\"]\n",
+            "  api_secret = \"q8Fz3LwP0aV7nR2cXk9mP2vL\"\n",
+        );
+        assert_eq!(found(text), [Detector::GenericSecret]);
+        assert_eq!(
+            found("password: Xk9mP2.vL7qR8zT"),
+            [Detector::GenericSecret]
+        );
     }
 
     #[test]

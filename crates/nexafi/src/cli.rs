@@ -123,6 +123,42 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
+    #[command(flatten)]
+    pub inputs: ScanInputArgs,
+
+    /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
+    /// `deny` and `warn` rules; see docs/policies.md); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+
+    /// Show passing checks in human output too.
+    #[arg(long)]
+    pub show_passed: bool,
+
+    /// Read waivers and attestations from FILE instead of the nexafi.toml at the root of
+    /// the Git work tree of the first path (or in that path outside Git).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Waive the findings listed in FILE, a baseline written by --write-baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the fingerprints of the current failing and unknown findings to FILE, keeping
+    /// the accepted date of entries FILE already has.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Report only findings that did not exist at GIT_REF (a branch, tag or commit). The
+    /// exit status then follows the new findings alone.
+    #[arg(long, value_name = "GIT_REF")]
+    pub diff_base: Option<String>,
+}
+
+/// Terraform variables and Helm rendering options of a scan, shared by `validate` and
+/// `security`.
+#[derive(Debug, Args)]
+pub struct ScanInputArgs {
     /// Terraform variable definitions file, applied after terraform.tfvars and
     /// *.auto.tfvars; repeatable, in order.
     #[arg(long, value_name = "FILE")]
@@ -156,34 +192,6 @@ pub struct ValidateArgs {
     /// `release-name`, as `helm template` uses.
     #[arg(long, value_name = "NAME")]
     pub helm_release: Option<String>,
-
-    /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
-    /// `deny` and `warn` rules; see docs/policies.md); repeatable.
-    #[arg(long, value_name = "PATH")]
-    pub policy: Vec<PathBuf>,
-
-    /// Show passing checks in human output too.
-    #[arg(long)]
-    pub show_passed: bool,
-
-    /// Read waivers and attestations from FILE instead of the nexafi.toml at the root of
-    /// the Git work tree of the first path (or in that path outside Git).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Waive the findings listed in FILE, a baseline written by --write-baseline.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-
-    /// Write the fingerprints of the current failing and unknown findings to FILE, keeping
-    /// the accepted date of entries FILE already has.
-    #[arg(long, value_name = "FILE")]
-    pub write_baseline: Option<PathBuf>,
-
-    /// Report only findings that did not exist at GIT_REF (a branch, tag or commit). The
-    /// exit status then follows the new findings alone.
-    #[arg(long, value_name = "GIT_REF")]
-    pub diff_base: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +242,9 @@ pub struct SecurityArgs {
     /// Skip paths matching GLOB, relative to each scanned directory; repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+
+    #[command(flatten)]
+    pub inputs: ScanInputArgs,
 
     /// Rego policy file or directory evaluated beside the built-in checks (conftest-style
     /// `deny` and `warn` rules; see docs/policies.md); repeatable.

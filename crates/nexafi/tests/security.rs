@@ -428,3 +428,168 @@ fn explain_knows_live_and_file_checks() {
         assert!(stdout.contains(expected), "{id}:\n{stdout}");
     }
 }
+
+/// Copies the hardened chart fixture into `dir` and returns the copy. The copy's template
+/// requires the image digest and its values.yaml has none, as in a chart that pins images
+/// per environment.
+fn chart_needing_digest(dir: &Path) -> std::path::PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/helm/hardened");
+    let chart = dir.join("ledger");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::copy(source.join("Chart.yaml"), chart.join("Chart.yaml")).unwrap();
+    std::fs::copy(
+        source.join("templates/_helpers.tpl"),
+        chart.join("templates/_helpers.tpl"),
+    )
+    .unwrap();
+    let values = std::fs::read_to_string(source.join("values.yaml")).unwrap();
+    let values: String = values
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("digest:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(chart.join("values.yaml"), values).unwrap();
+    let template = std::fs::read_to_string(source.join("templates/deployment.yaml")).unwrap();
+    let template = template.replace(
+        "{{ .Values.image.digest }}",
+        "{{ required \"set image.digest\" .Values.image.digest }}",
+    );
+    assert!(template.contains("required"));
+    std::fs::write(chart.join("templates/deployment.yaml"), template).unwrap();
+    chart
+}
+
+fn security_json(args: &[&OsStr]) -> (Option<i32>, Value) {
+    let output = nexafi()
+        .args(["security", "--no-sensitive-data", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    (output.status.code(), json_of(&output))
+}
+
+/// Failing, erroring or passing findings of one check, as (verdict, resource, file).
+fn rows(report: &Value, check: &str) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["check_id"] == check)
+        .map(|finding| {
+            let text = |key: &str| finding[key].as_str().unwrap_or_default().to_owned();
+            (text("verdict"), text("resource"), text("file"))
+        })
+        .collect()
+}
+
+#[test]
+fn helm_options_render_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = chart_needing_digest(dir.path());
+    let values = dir.path().join("prod-values.yaml");
+    std::fs::write(
+        &values,
+        "image:\n  digest: sha256:4b7ce07f2a9f2b4f4c8d3b5e8a1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c\n",
+    )
+    .unwrap();
+
+    // Without the values file the chart cannot render.
+    let (status, report) = security_json(&[chart.as_os_str()]);
+    assert_eq!(status, Some(1));
+    let errors = rows(&report, "NXF-LOAD-ERROR");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let message = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["check_id"] == "NXF-LOAD-ERROR")
+        .map(|finding| finding["message"].as_str().unwrap().to_owned())
+        .unwrap();
+    assert!(message.contains("set image.digest"), "{message}");
+
+    // With it, and a release and namespace, the rendered Deployment is checked.
+    let arg = |text: &'static str| OsStr::new(text);
+    let (status, report) = security_json(&[
+        arg("--helm-values"),
+        values.as_os_str(),
+        arg("--helm-release"),
+        arg("ledger-prod"),
+        arg("--helm-namespace"),
+        arg("payments"),
+        chart.as_os_str(),
+    ]);
+    assert!(rows(&report, "NXF-LOAD-ERROR").is_empty());
+    let privileged = rows(&report, "NXF-K8S-POD-001");
+    assert!(!privileged.is_empty());
+    for (verdict, resource, file) in &privileged {
+        assert_eq!(verdict, "pass");
+        assert!(resource.contains("ledger-prod-ledger"), "{resource}");
+        assert!(
+            file.contains("templates/deployment.yaml [values.yaml, "),
+            "{file}"
+        );
+        assert!(file.ends_with("prod-values.yaml]"), "{file}");
+    }
+    assert_eq!(status, Some(0), "{report}");
+
+    // --helm-set applies over the values file and the finding fails.
+    let (status, report) = security_json(&[
+        arg("--helm-values"),
+        values.as_os_str(),
+        arg("--helm-set"),
+        arg("securityContext.privileged=true"),
+        chart.as_os_str(),
+    ]);
+    assert_eq!(status, Some(1));
+    let verdicts: Vec<String> = rows(&report, "NXF-K8S-POD-001")
+        .into_iter()
+        .map(|(verdict, _, _)| verdict)
+        .collect();
+    assert_eq!(verdicts, ["fail"]);
+}
+
+#[test]
+fn helm_values_siblings_render_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = chart_needing_digest(dir.path());
+    std::fs::write(
+        chart.join("values-prod.yaml"),
+        "image:\n  digest: sha256:4b7ce07f2a9f2b4f4c8d3b5e8a1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c\n",
+    )
+    .unwrap();
+    let (status, report) =
+        security_json(&[OsStr::new("--helm-values-siblings"), chart.as_os_str()]);
+    let files: Vec<String> = rows(&report, "NXF-K8S-POD-001")
+        .into_iter()
+        .map(|(_, _, file)| file)
+        .collect();
+    assert!(
+        files.iter().any(|file| file.contains("values-prod.yaml")),
+        "{files:?}"
+    );
+    // The defaults alone still lack the digest.
+    assert_eq!(rows(&report, "NXF-LOAD-ERROR").len(), 1);
+    assert_eq!(status, Some(1));
+}
+
+#[test]
+fn missing_helm_values_file_is_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = nexafi()
+        .args(["security", "--helm-values"])
+        .arg(dir.path().join("absent.yaml"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--helm-values"), "{stderr}");
+    assert!(stderr.contains("absent.yaml"), "{stderr}");
+
+    let output = nexafi()
+        .args(["security", "--helm-set", "novalue"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nexafi_engine::{ScanOptions, resolve_frameworks, scan};
-use nexafi_iac::terraform;
 use nexafi_model::{
     CheckDocs, CheckMeta, CheckStatus, Finding, InputKind, ScanInputs, ScanResult, Severity,
     Summary, ToolInfo, Verdict, fingerprint,
@@ -56,6 +55,7 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
             )));
         }
     }
+    args.inputs.check()?;
     let frameworks = resolve_frameworks(&args.framework)?;
 
     // With only --target, no files are scanned; with neither, the current directory is.
@@ -82,7 +82,8 @@ pub fn run(args: &SecurityArgs, color: bool) -> Result<Outcome, super::Error> {
         let options = ScanOptions {
             paths: paths.clone(),
             excludes: args.exclude.clone(),
-            terraform: terraform::Options::default(),
+            terraform: args.inputs.terraform(),
+            helm: args.inputs.helm(),
             frameworks: frameworks.clone(),
             severity_threshold: Some(args.severity_threshold),
             policies: args.policy.clone(),

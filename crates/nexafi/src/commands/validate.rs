@@ -12,48 +12,20 @@ use nexafi_report::{
 };
 
 use crate::Outcome;
-use crate::cli::{ReportFormat, ValidateArgs};
+use crate::cli::{ReportFormat, ScanInputArgs, ValidateArgs};
 use crate::output::write_report;
 
 pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
     nexafi_compliance::load()?;
     // Pair the report destinations before scanning, so a usage error comes at once.
     let destinations = pair_outputs(&args.format, &args.output)?;
-    for path in &args.var_file {
-        if !path.is_file() {
-            return Err(super::Error::Usage(format!(
-                "--var-file {} does not exist or is not a file",
-                path.display()
-            )));
-        }
-    }
-
-    for path in &args.helm_values {
-        if !path.is_file() {
-            return Err(super::Error::Usage(format!(
-                "--helm-values {} does not exist or is not a file",
-                path.display()
-            )));
-        }
-    }
-    for expression in &args.helm_set {
-        helm::values::parse_set(expression).map_err(super::Error::Usage)?;
-    }
+    args.inputs.check()?;
 
     let options = ScanOptions {
         paths: args.paths.clone(),
         excludes: args.exclude.clone(),
-        terraform: terraform::Options {
-            var_files: args.var_file.clone(),
-            vars: args.var.clone(),
-        },
-        helm: helm::ChartOptions {
-            values_files: args.helm_values.clone(),
-            set: args.helm_set.clone(),
-            values_siblings: args.helm_values_siblings,
-            release_name: args.helm_release.clone(),
-            namespace: args.helm_namespace.clone(),
-        },
+        terraform: args.inputs.terraform(),
+        helm: args.inputs.helm(),
         frameworks: args.framework.clone(),
         severity_threshold: Some(args.severity_threshold),
         policies: args.policy.clone(),
@@ -92,6 +64,47 @@ pub fn run(args: &ValidateArgs, color: bool) -> Result<Outcome, super::Error> {
         args.severity_threshold,
         args.fail_on_unknown,
     ))
+}
+
+impl ScanInputArgs {
+    /// Checks that the named files exist and the `--helm-set` expressions parse, before
+    /// anything is scanned.
+    pub(crate) fn check(&self) -> Result<(), super::Error> {
+        for (flag, paths) in [
+            ("--var-file", &self.var_file),
+            ("--helm-values", &self.helm_values),
+        ] {
+            for path in paths {
+                if !path.is_file() {
+                    return Err(super::Error::Usage(format!(
+                        "{flag} {} does not exist or is not a file",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        for expression in &self.helm_set {
+            helm::values::parse_set(expression).map_err(super::Error::Usage)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn terraform(&self) -> terraform::Options {
+        terraform::Options {
+            var_files: self.var_file.clone(),
+            vars: self.var.clone(),
+        }
+    }
+
+    pub(crate) fn helm(&self) -> helm::ChartOptions {
+        helm::ChartOptions {
+            values_files: self.helm_values.clone(),
+            set: self.helm_set.clone(),
+            values_siblings: self.helm_values_siblings,
+            release_name: self.helm_release.clone(),
+            namespace: self.helm_namespace.clone(),
+        }
+    }
 }
 
 /// Renders one report of the scan. `to_stdout` allows colour in the human report, which
