@@ -15,7 +15,7 @@ locals {
     managed-by  = "terraform"
   }
 
-  autoscaling_role_arn   = "arn:aws:iam::${var.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+  autoscaling_role_arn    = "arn:aws:iam::${var.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
   backup_reports_role_arn = "arn:aws:iam::${var.account_id}:role/aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports"
 
   # Data domains that get a key of their own in both regions. A separate key per domain

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Checks infrastructure/terraform offline: `nexafi validate` with the values of every
-# environment, then Checkov as a second opinion. Every inline Checkov skip must give a
-# reason. No terraform binary or AWS account is needed, so provider-side validation
-# (argument names, IAM policy semantics, quotas) is out of reach here.
+# environment, `terraform fmt -check`, then Checkov as a second opinion. Every inline
+# Checkov skip must give a reason. Provider-side validation (argument names, IAM policy
+# semantics, quotas) needs the AWS provider and an account, so it is out of reach here.
 #
 # Usage: scripts/infra/10-terraform.sh   (from the repository root, as
 #        scripts/check-infrastructure.sh runs it)
-# Needs: cargo, and Checkov in $NEXAFI_TOOLS_BIN (default .venv/bin).
+# Needs: cargo, terraform on PATH (fmt only: no provider, no network), and Checkov in
+#        $NEXAFI_TOOLS_BIN (default .venv/bin).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -46,6 +47,18 @@ for environment in "${ENVIRONMENTS[@]}"; do
   log "nexafi validate $TERRAFORM_DIR --var-file $var_file --fail-on-unknown"
   validate "$TERRAFORM_DIR" --var-file "$var_file" --fail-on-unknown
 done
+
+# Formatting needs no provider; an empty CLI configuration keeps terraform from reading
+# a user's ~/.terraformrc.
+if ! command -v terraform >/dev/null; then
+  echo "error: terraform is not on PATH; it is needed for \`terraform fmt -check\`" >&2
+  exit 2
+fi
+log "terraform fmt -check -recursive $TERRAFORM_DIR"
+if ! CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff "$TERRAFORM_DIR" >&2; then
+  echo "error: run terraform fmt -recursive $TERRAFORM_DIR" >&2
+  exit 1
+fi
 
 # A skip without a reason hides a finding from review.
 log "every inline checkov skip gives a reason"

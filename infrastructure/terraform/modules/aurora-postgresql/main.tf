@@ -179,15 +179,15 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 resource "aws_rds_cluster_instance" "this" {
   count = var.instance_count
 
-  identifier              = "${var.name}-${count.index + 1}"
-  cluster_identifier      = aws_rds_cluster.this.id
-  engine                  = aws_rds_cluster.this.engine
-  engine_version          = aws_rds_cluster.this.engine_version
-  instance_class          = var.instance_class
-  availability_zone       = var.availability_zones[count.index % length(var.availability_zones)]
-  publicly_accessible     = false
-  ca_cert_identifier      = "rds-ca-rsa2048-g1"
-  promotion_tier          = count.index
+  identifier          = "${var.name}-${count.index + 1}"
+  cluster_identifier  = aws_rds_cluster.this.id
+  engine              = aws_rds_cluster.this.engine
+  engine_version      = aws_rds_cluster.this.engine_version
+  instance_class      = var.instance_class
+  availability_zone   = var.availability_zones[count.index % length(var.availability_zones)]
+  publicly_accessible = false
+  ca_cert_identifier  = "rds-ca-rsa2048-g1"
+  promotion_tier      = count.index
 
   auto_minor_version_upgrade            = true
   monitoring_interval                   = 15

@@ -28,10 +28,10 @@ variable "rotation_period_in_days" {
 variable "keys" {
   description = "Data domain to key settings: a description, the AWS service principals and service-linked roles that may use the key directly, and whether the key is multi-Region."
   type = map(object({
-    description             = string
-    service_principals      = list(string)
+    description              = string
+    service_principals       = list(string)
     service_linked_role_arns = optional(list(string), [])
-    multi_region            = optional(bool, false)
+    multi_region             = optional(bool, false)
   }))
 }
 
