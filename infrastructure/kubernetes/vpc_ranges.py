@@ -24,6 +24,11 @@ terraform/variables.tf:
 A manifest name that starts with the prod prefix and is not in this list fails check and
 render, so a new name cannot reach another environment unrewritten.
 
+A DR render is for the warm standby: it pauses the Velero schedules, makes the backup
+location read-only and suspends the Vault snapshot CronJob, so the standby never writes
+into the replica buckets that replication fills from the primary. At failover, the
+runbook turns them back on.
+
 Usage:
   python vpc_ranges.py check
       fail unless every VPC ipBlock in kubernetes/ and the chart's values-prod.yaml and
@@ -282,6 +287,35 @@ def check() -> None:
     )
 
 
+STANDBY_EDITS = {
+    "backup-recovery/velero-schedules.yaml": [
+        ("\n  accessMode: ReadWrite\n", "\n  # Read-only on the standby: set ReadWrite at failover.\n  accessMode: ReadOnly\n"),
+    ],
+    "backup-recovery/vault-raft-snapshot.yaml": [
+        ('\n  schedule: "*/15 * * * *"\n', '\n  # Suspended on the standby: set false at failover.\n  suspend: true\n  schedule: "*/15 * * * *"\n'),
+    ],
+}
+
+
+def standby(relative: str, text: str) -> str:
+    """Turn the writers of a DR render off (see the module docstring)."""
+    for old, new in STANDBY_EDITS.get(relative, []):
+        if text.count(old) != 1:
+            raise CheckFailed(f"kubernetes/{relative}: expected one {old.strip()!r} to change for the standby")
+        text = text.replace(old, new)
+    if relative == "backup-recovery/velero-schedules.yaml":
+        schedules = text.count("\nkind: Schedule\n")
+        text = re.sub(
+            r"(\nkind: Schedule\n(?:(?!\n---\n).)*?\nspec:\n)",
+            r"\1  # Paused on the standby: set false at failover.\n  paused: true\n",
+            text,
+            flags=re.S,
+        )
+        if schedules == 0 or text.count("\n  paused: true\n") != schedules:
+            raise CheckFailed(f"kubernetes/{relative}: could not pause every Velero Schedule for the standby")
+    return text
+
+
 def render(environment: str, region: str, out_dir: Path) -> None:
     """Copy kubernetes/ to out_dir with the target VPC's subnets, AWS names and region."""
     if region not in REGIONS:
@@ -309,6 +343,8 @@ def render(environment: str, region: str, out_dir: Path) -> None:
         names = aws_replacements(environment, region, primary_only=primary_only)
         text = pattern.sub(lambda m: replacements[m[0]], path.read_text("utf-8"))
         text = names_pattern.sub(lambda m: names[m[0]], text)
+        if region == "dr":
+            text = standby(relative.as_posix(), text)
         destination = out_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text, "utf-8")

@@ -159,6 +159,25 @@ class RenderNames(RepositoryCopy):
         self.assertIn("s3://nexafi-prod-vault-snapshots-dr/raft/", snapshot.read_text("utf-8"))
         self.assertEqual(container_env(by_kind(snapshot, "CronJob"), "AWS_REGION"), "eu-central-1")
 
+    def test_prod_dr_writers_off(self) -> None:
+        out_dir = self.render("prod", "dr")
+        schedules = out_dir / "backup-recovery" / "velero-schedules.yaml"
+        self.assertEqual(by_kind(schedules, "BackupStorageLocation")["spec"]["accessMode"], "ReadOnly")
+        paused = [document["spec"].get("paused") for document in documents(schedules) if document["kind"] == "Schedule"]
+        self.assertGreater(len(paused), 0)
+        self.assertEqual(set(paused), {True})
+        snapshot = by_kind(out_dir / "backup-recovery" / "vault-raft-snapshot.yaml", "CronJob")
+        self.assertIs(snapshot["spec"]["suspend"], True)
+
+    def test_primary_writers_on(self) -> None:
+        out_dir = self.render("staging", "primary")
+        schedules = out_dir / "backup-recovery" / "velero-schedules.yaml"
+        self.assertEqual(by_kind(schedules, "BackupStorageLocation")["spec"]["accessMode"], "ReadWrite")
+        paused = [document["spec"].get("paused") for document in documents(schedules) if document["kind"] == "Schedule"]
+        self.assertEqual(set(paused), {None})
+        snapshot = by_kind(out_dir / "backup-recovery" / "vault-raft-snapshot.yaml", "CronJob")
+        self.assertNotIn("suspend", snapshot["spec"])
+
     def test_prod_dr_primary_region_left(self) -> None:
         out_dir = self.render("prod", "dr")
         # The web ACL and the EventBridge rule exist in the primary region only, and the
