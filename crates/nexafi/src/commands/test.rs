@@ -2,7 +2,7 @@
 //! finished test on standard error and writes the reports.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nexafi_live::{Kind, Selection, Suite, Test};
 
@@ -115,35 +115,10 @@ fn pair_outputs(
     formats: &[TestFormat],
     outputs: &[PathBuf],
 ) -> Result<Vec<(TestFormat, Option<PathBuf>)>, super::Error> {
-    let formats = if formats.is_empty() {
-        &[TestFormat::Human][..]
-    } else {
-        formats
-    };
-    if outputs.len() > formats.len() {
-        return Err(super::Error::Usage(format!(
-            "{} --output values but {} --format: give one --format before each --output, for example --format junit --output nexafi-test.xml",
-            outputs.len(),
-            formats.len()
-        )));
-    }
-    let pairs: Vec<(TestFormat, Option<PathBuf>)> = formats
-        .iter()
-        .enumerate()
-        .map(|(position, format)| {
-            let output = outputs
-                .get(position)
-                .filter(|path| path.as_path() != Path::new("-"))
-                .cloned();
-            (*format, output)
-        })
-        .collect();
-    let to_stdout = pairs.iter().filter(|(_, output)| output.is_none()).count();
-    if to_stdout > 1 {
-        return Err(super::Error::Usage(
-            "several formats would go to standard output; give each but one an --output FILE"
-                .to_owned(),
-        ));
-    }
-    Ok(pairs)
+    super::validate::pair_formats(
+        formats,
+        outputs,
+        TestFormat::Human,
+        "--format junit --output nexafi-test.xml",
+    )
 }

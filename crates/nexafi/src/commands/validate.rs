@@ -174,20 +174,37 @@ pub(crate) fn pair_outputs(
     formats: &[ReportFormat],
     outputs: &[PathBuf],
 ) -> Result<Vec<(ReportFormat, Option<PathBuf>)>, super::Error> {
+    pair_formats(
+        formats,
+        outputs,
+        ReportFormat::Human,
+        "--format sarif --output nexafi.sarif",
+    )
+}
+
+/// Pairs formats of any command with their outputs, as [`pair_outputs`] does: `default`
+/// stands in for a missing `--format`, and `example` shows a correct pair in the error.
+pub(crate) fn pair_formats<F: Copy + clap::ValueEnum + std::fmt::Debug>(
+    formats: &[F],
+    outputs: &[PathBuf],
+    default: F,
+    example: &str,
+) -> Result<Vec<(F, Option<PathBuf>)>, super::Error> {
+    let default = [default];
     let formats = if formats.is_empty() {
-        &[ReportFormat::Human][..]
+        &default[..]
     } else {
         formats
     };
     if outputs.len() > formats.len() {
         return Err(super::Error::Usage(format!(
-            "{} --output values but {} --format: give one --format before each --output, for example --format sarif --output nexafi.sarif",
+            "{} --output values but {} --format: give one --format before each --output, for example {example}",
             outputs.len(),
             formats.len()
         )));
     }
 
-    let pairs: Vec<(ReportFormat, Option<PathBuf>)> = formats
+    let pairs: Vec<(F, Option<PathBuf>)> = formats
         .iter()
         .enumerate()
         .map(|(position, format)| {
@@ -225,8 +242,7 @@ pub(crate) fn pair_outputs(
     Ok(pairs)
 }
 
-fn format_name(format: ReportFormat) -> String {
-    use clap::ValueEnum;
+fn format_name<F: clap::ValueEnum + std::fmt::Debug>(format: F) -> String {
     format.to_possible_value().map_or_else(
         || format!("{format:?}"),
         |value| value.get_name().to_owned(),
