@@ -15,8 +15,8 @@
 //!
 //! Trust anchors: the PEM file `sslrootcert` names, or Mozilla's roots when it is
 //! `system` or unset under `verify-*`. libpq reads `~/.postgresql/root.crt` when the
-//! setting is unset and the operating system's store for `system`; this store does not
-//! read either, so production deployments name their CA bundle explicitly.
+//! setting is unset and the operating system's store for `system`. This store reads
+//! neither, so production deployments name their CA bundle explicitly.
 
 use std::path::PathBuf;
 

@@ -9,7 +9,8 @@ use crate::load::{Fields, LoadError};
 #[derive(Clone, Debug)]
 pub struct DnsCheck {
     pub name: String,
-    /// Addresses that must all be among the answers; empty when any answer passes.
+    /// Addresses that must all be among the resolved addresses. Empty means any result
+    /// passes.
     pub addresses: Vec<IpAddr>,
 }
 

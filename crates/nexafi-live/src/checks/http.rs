@@ -232,8 +232,9 @@ impl HttpCheck {
     }
 }
 
-/// An HTTP client that contacts only the URL it is given: no proxy from the
-/// environment and no redirects, which could lead to hosts the suite does not name.
+/// Builds an HTTP client that contacts only the URL it is given. It takes no proxy from
+/// the environment and follows no redirects, since both could reach hosts the suite does
+/// not name.
 pub(crate) fn build_client(
     ca_file: Option<&std::path::Path>,
     verify: bool,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{Attempt, Failure, Secret};
 use crate::load::{Fields, LoadError};
 
-/// Where a pod finds its service account credentials.
+/// Directory of the service account credentials mounted in every pod.
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ impl WorkloadKind {
         }
     }
 
-    /// The resource name in REST paths.
+    /// Returns the plural resource name used in REST paths.
     fn plural(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "deployments",
@@ -244,8 +244,8 @@ async fn get(client: &reqwest::Client, token: &str, url: &str) -> Result<Option<
         .map_err(|error| Failure::error(format!("the response of {url} is not JSON: {error}")))
 }
 
-/// Why a workload is not ready and rolled out, as `kubectl rollout status` judges it;
-/// None when it is.
+/// Returns why a workload is not ready or not rolled out, by the rules of `kubectl
+/// rollout status`, or `None` when it is ready.
 fn not_ready(kind: WorkloadKind, object: &Value) -> Option<String> {
     let name = object
         .pointer("/metadata/name")

@@ -93,7 +93,8 @@ impl Secret {
     }
 }
 
-/// The ring provider, as `nexafi security` uses: it builds without a C toolchain.
+/// Returns the ring crypto provider, the one `nexafi security` uses, because it builds
+/// without a C toolchain.
 pub(crate) fn provider() -> Arc<CryptoProvider> {
     // rustls marks ring's provider deprecated because it lacks post-quantum key exchange;
     // that is no reason to fail a live check.
@@ -135,8 +136,8 @@ fn system_roots() -> &'static [CertificateDer<'static>] {
     })
 }
 
-/// A TLS client configuration. With `verify` false the chain and name are not checked
-/// (the connection is still encrypted), as `sslmode=require` does for PostgreSQL.
+/// Builds a TLS client configuration. With `verify` false the chain and name are not
+/// checked but the connection is still encrypted, as with PostgreSQL's `sslmode=require`.
 pub(crate) fn client_config(ca_file: Option<&Path>, verify: bool) -> Result<ClientConfig, Failure> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -223,8 +224,8 @@ pub(crate) fn split_address(address: &str) -> Option<(String, u16)> {
     Some((host.to_owned(), port.parse().ok()?))
 }
 
-/// The first `limit` characters of `text`, marked when cut, for messages that quote a
-/// response.
+/// Returns the first `limit` characters of `text`, marked when cut, for messages that
+/// quote a response.
 pub(crate) fn excerpt(text: &str, limit: usize) -> String {
     let mut chars = text.chars();
     let head: String = chars.by_ref().take(limit).collect();
