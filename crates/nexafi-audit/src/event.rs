@@ -311,10 +311,19 @@ pub fn payload_commitment(salt: &[u8], canonical_payload: &str) -> Hash {
 }
 
 /// Draws a fresh payload salt from the operating system.
-pub fn new_salt() -> Result<[u8; SALT_BYTES], getrandom::Error> {
-    let mut salt = [0u8; SALT_BYTES];
-    getrandom::fill(&mut salt)?;
-    Ok(salt)
+/// Fresh salts from the operating system's random source, `count` of them in one call
+/// rather than one call each.
+pub fn new_salts(count: usize) -> Result<Vec<[u8; SALT_BYTES]>, getrandom::Error> {
+    let mut bytes = vec![0u8; count * SALT_BYTES];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes
+        .chunks_exact(SALT_BYTES)
+        .map(|chunk| {
+            let mut salt = [0u8; SALT_BYTES];
+            salt.copy_from_slice(chunk);
+            salt
+        })
+        .collect())
 }
 
 /// Drops sub-microsecond digits, the precision of the stored time columns.
@@ -535,5 +544,14 @@ mod tests {
         let other = NewEvent::from_json(&changed, DEFAULT_MAX_PAYLOAD_BYTES).unwrap();
         assert!(!other.same_content(&sealed.envelope, opened));
         assert!(other.same_content(&sealed.envelope, None));
+    }
+
+    #[test]
+    fn salts_come_in_the_asked_number_and_differ() {
+        let salts = new_salts(64).unwrap();
+        assert_eq!(salts.len(), 64);
+        let distinct: std::collections::HashSet<_> = salts.iter().collect();
+        assert_eq!(distinct.len(), 64, "16 random bytes repeated");
+        assert!(new_salts(0).unwrap().is_empty());
     }
 }

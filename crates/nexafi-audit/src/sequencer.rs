@@ -5,6 +5,11 @@
 //! checkpoint in one transaction. Only after the commit does it acknowledge each event
 //! with its index and an inclusion proof against that checkpoint, so one fsync covers
 //! the whole batch. A full queue is reported at once, so the API can return 429.
+//!
+//! While one batch is being written, the next is already looked up, sealed, hashed into
+//! the tree and signed, so the database and the sequencer work at the same time. The
+//! commits still happen one after the other in index order. When a commit fails, the
+//! batch prepared on top of it fails too and the tree state is reloaded from the store.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,13 +23,16 @@ use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use uuid::Uuid;
 
-use crate::event::{Envelope, NewEvent, SealedEvent, new_salt};
+use crate::event::{Envelope, NewEvent, SealedEvent, new_salts};
 use crate::ledger::hash::{Hash, leaf_hash};
 use crate::ledger::note::{Checkpoint, NoteSigner};
 use crate::ledger::proof::{NodeId, inclusion_proof, needed_nodes};
 use crate::ledger::tiles::{MemoNodes, TILE_WIDTH, TileSet, TreeState, tiles_for_nodes};
 use crate::metrics::Metrics;
-use crate::store::{AuditStore, CommitBatch, StoreError, StoredCheckpoint, StoredEvent};
+use crate::store::{
+    AuditStore, CommitBatch, EventColumns, StoreError, StoreResult, StoredCheckpoint, StoredEvent,
+    StoredPayload,
+};
 
 /// Sequencer limits.
 #[derive(Clone, Debug)]
@@ -189,10 +197,66 @@ enum Slot {
     Existing(Box<StoredEvent>),
 }
 
+/// A batch whose tree state, checkpoint and signature are computed, ready to write.
+struct Prepared {
+    accepted: Vec<(Request, Vec<Slot>)>,
+    first_index: u64,
+    batch: Arc<CommitBatch>,
+    span: tracing::Span,
+}
+
+/// A batch being written by its own task while the sequencer prepares the next one.
+struct InFlight {
+    accepted: Vec<(Request, Vec<Slot>)>,
+    first_index: u64,
+    batch: Arc<CommitBatch>,
+    span: tracing::Span,
+    started: Instant,
+    /// Position in `batch.events` of each new event id, so a retry that arrives while
+    /// the batch is being written is recognised before the rows are visible.
+    positions: HashMap<Uuid, usize>,
+    task: tokio::task::JoinHandle<StoreResult<()>>,
+}
+
+/// The outcome of preparing a set of requests.
+enum Step {
+    /// Nothing to acknowledge, because every request was rejected.
+    Nothing,
+    /// Only retries of events already stored or being written.
+    RetriesOnly(Vec<(Request, Vec<Slot>)>),
+    Write(Prepared),
+}
+
 impl<S: AuditStore> Sequencer<S> {
+    /// Drains the queue into batches. Writing is pipelined: while one batch commits in a
+    /// task of its own, the next is looked up, sealed, hashed into the tree and signed, so
+    /// the database and the sequencer work at the same time. Commits still happen one at
+    /// a time and in index order, and nothing is acknowledged before its own commit.
     async fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
         tracing::info!(size = self.state.size(), "audit sequencer started");
-        while let Some(first) = receiver.recv().await {
+        let mut in_flight: Option<InFlight> = None;
+        loop {
+            let first = match in_flight.as_mut() {
+                None => match receiver.recv().await {
+                    Some(request) => request,
+                    None => break,
+                },
+                Some(flight) => {
+                    tokio::select! {
+                        biased;
+                        done = &mut flight.task => {
+                            if let Some(flight) = in_flight.take() {
+                                self.finish(flight, done).await;
+                            }
+                            continue;
+                        }
+                        request = receiver.recv() => match request {
+                            Some(request) => request,
+                            None => break,
+                        },
+                    }
+                }
+            };
             let mut requests = vec![first];
             let mut events = requests[0].events.len();
             while events < self.config.max_batch_events {
@@ -205,7 +269,40 @@ impl<S: AuditStore> Sequencer<S> {
                 }
             }
             self.metrics.queue_depth.set(receiver.len() as i64);
-            self.process(requests).await;
+            let step = self.prepare(requests, in_flight.as_ref()).await;
+            let committed = match in_flight.take() {
+                Some(mut flight) => {
+                    let done = (&mut flight.task).await;
+                    self.finish(flight, done).await
+                }
+                None => true,
+            };
+            match step {
+                Step::Nothing => {}
+                Step::RetriesOnly(accepted) => {
+                    if !committed {
+                        fail_all(accepted, "an earlier batch failed to commit; retry");
+                    } else if let Some(checkpoint) = self.checkpoint.clone() {
+                        self.acknowledge(accepted, None, 0, checkpoint);
+                    }
+                }
+                Step::Write(prepared) => {
+                    if committed {
+                        in_flight = Some(self.launch(prepared));
+                    } else {
+                        // The batch was built on top of the failed one; the tree state
+                        // has been reloaded, so its indexes and checkpoint are void.
+                        fail_all(
+                            prepared.accepted,
+                            "an earlier batch failed to commit; retry",
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(mut flight) = in_flight.take() {
+            let done = (&mut flight.task).await;
+            self.finish(flight, done).await;
         }
         tracing::info!(
             size = self.state.size(),
@@ -213,27 +310,35 @@ impl<S: AuditStore> Sequencer<S> {
         );
     }
 
-    async fn process(&mut self, requests: Vec<Request>) {
+    /// Looks up and classifies the requests' events, then seals the new ones, appends
+    /// them to the tree and signs the checkpoint. The tree state moves on at once and is
+    /// reloaded from the store when a commit fails.
+    async fn prepare(&mut self, requests: Vec<Request>, in_flight: Option<&InFlight>) -> Step {
         let ids: Vec<Uuid> = requests
             .iter()
             .flat_map(|request| request.events.iter().map(|event| event.event_id))
             .collect();
-        let existing: HashMap<Uuid, StoredEvent> = match self.store.events_by_ids(&ids).await {
+        let mut existing: HashMap<Uuid, StoredEvent> = match self.store.events_by_ids(&ids).await {
             Ok(found) => found.into_iter().map(|e| (e.columns.event_id, e)).collect(),
             Err(error) => {
                 tracing::error!(%error, "looking up event ids failed; rejecting the batch");
-                for request in requests {
-                    let _ = request
-                        .reply
-                        .send(Err(AppendError::Store(error.to_string())));
-                }
-                return;
+                fail_all_requests(requests, &error.to_string());
+                return Step::Nothing;
             }
         };
+        if let Some(flight) = in_flight {
+            for id in &ids {
+                if let Some(position) = flight.positions.get(id) {
+                    let sealed = &flight.batch.events[*position];
+                    existing.insert(*id, unwritten_event(flight.first_index, *position, sealed));
+                }
+            }
+        }
 
         // Decide each request: all its events are new or identical retries, or it fails.
         let mut accepted: Vec<(Request, Vec<Slot>)> = Vec::new();
-        let mut pending: HashMap<Uuid, (u64, NewEvent)> = HashMap::new();
+        // New events of earlier requests in this batch: id to (index, position).
+        let mut pending: HashMap<Uuid, (u64, usize)> = HashMap::new();
         let mut new_events: Vec<NewEvent> = Vec::new();
         let mut erase: Vec<u64> = Vec::new();
         let first_index = self.state.size();
@@ -242,12 +347,13 @@ impl<S: AuditStore> Sequencer<S> {
                 &request,
                 &existing,
                 &pending,
+                &new_events,
                 first_index + new_events.len() as u64,
             ) {
                 Ok(slots) => {
                     for (event, slot) in request.events.iter().zip(&slots) {
                         if let Slot::New(index) = slot {
-                            pending.insert(event.event_id, (*index, event.clone()));
+                            pending.insert(event.event_id, (*index, new_events.len()));
                             new_events.push(event.clone());
                         }
                     }
@@ -260,49 +366,163 @@ impl<S: AuditStore> Sequencer<S> {
             }
         }
         if accepted.is_empty() {
-            return;
+            return Step::Nothing;
         }
         if new_events.is_empty() && erase.is_empty() {
-            // Only retries of stored events: nothing to write, prove against the latest
-            // checkpoint.
-            if let Some(checkpoint) = self.checkpoint.clone() {
-                self.acknowledge(accepted, Vec::new(), first_index, checkpoint);
-            }
-            return;
+            return Step::RetriesOnly(accepted);
         }
-
         let span = commit_span::<S>(&accepted, first_index, new_events.len());
-        let started = Instant::now();
-        let committed = self
-            .commit(first_index, new_events, erase)
-            .instrument(span.clone())
-            .await;
-        span.record(
-            "audit.commit.duration_ms",
-            started.elapsed().as_secs_f64() * 1000.0,
-        );
-        match committed {
-            Ok((sealed, checkpoint)) => {
-                span.record("otel.status_code", "OK");
-                span.in_scope(|| self.acknowledge(accepted, sealed, first_index, checkpoint));
-            }
+        match self.seal(first_index, new_events, erase) {
+            Ok(batch) => Step::Write(Prepared {
+                accepted,
+                first_index,
+                batch: Arc::new(batch),
+                span,
+            }),
             Err(error) => {
                 span.record("otel.status_code", "ERROR");
-                tracing::error!(parent: &span, %error, first_index, "committing a batch failed; no event of it was acknowledged");
-                for (request, _) in accepted {
-                    let _ = request
-                        .reply
-                        .send(Err(AppendError::Store(error.to_string())));
-                }
+                tracing::error!(parent: &span, %error, "sealing a batch failed");
+                fail_all(accepted, &error);
+                Step::Nothing
             }
         }
+    }
+
+    /// Seals the events, appends their leaves to the tree and signs the new checkpoint.
+    fn seal(
+        &mut self,
+        first_index: u64,
+        events: Vec<NewEvent>,
+        erase: Vec<u64>,
+    ) -> Result<CommitBatch, String> {
+        let recorded_time = Timestamp::now();
+        let salts = new_salts(events.len())
+            .map_err(|error| format!("the system random source failed: {error}"))?;
+        let sealed: Vec<SealedEvent> = events
+            .iter()
+            .zip(salts)
+            .map(|(event, salt)| event.seal(&self.signer.name, recorded_time, salt))
+            .collect();
+        let leaves: Vec<Hash> = sealed.iter().map(|event| leaf_hash(&event.leaf)).collect();
+        let tiles = self.state.append(&leaves);
+        let root = self.state.root();
+        let text = Checkpoint {
+            origin: self.signer.name.clone(),
+            size: self.state.size(),
+            root,
+        }
+        .to_text();
+        let checkpoint = StoredCheckpoint {
+            size: self.state.size(),
+            root,
+            note: self.signer.sign(&text).to_text(),
+        };
+        Ok(CommitBatch {
+            first_index,
+            events: sealed,
+            tiles,
+            checkpoint,
+            erase_payloads: erase,
+        })
+    }
+
+    /// Starts writing a prepared batch in a task of its own.
+    fn launch(&self, prepared: Prepared) -> InFlight {
+        let positions = prepared
+            .batch
+            .events
+            .iter()
+            .enumerate()
+            .filter_map(|(position, event)| {
+                Uuid::try_parse(&event.envelope.event_id)
+                    .ok()
+                    .map(|id| (id, position))
+            })
+            .collect();
+        let store = Arc::clone(&self.store);
+        let batch = Arc::clone(&prepared.batch);
+        let task = tokio::spawn(
+            async move { store.commit(&batch).await }.instrument(prepared.span.clone()),
+        );
+        InFlight {
+            accepted: prepared.accepted,
+            first_index: prepared.first_index,
+            batch: prepared.batch,
+            span: prepared.span,
+            started: Instant::now(),
+            positions,
+            task,
+        }
+    }
+
+    /// Settles a written batch: on success its tiles and checkpoint become current and
+    /// its events are acknowledged; on failure every request of it fails and the tree
+    /// state is reloaded from the store. Returns whether the batch committed.
+    async fn finish(
+        &mut self,
+        flight: InFlight,
+        done: Result<StoreResult<()>, tokio::task::JoinError>,
+    ) -> bool {
+        let span = flight.span;
+        span.record(
+            "audit.commit.duration_ms",
+            flight.started.elapsed().as_secs_f64() * 1000.0,
+        );
+        let error = match done {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(error) => Some(format!("the commit task ended abnormally: {error}")),
+        };
+        if let Some(error) = error {
+            span.record("otel.status_code", "ERROR");
+            tracing::error!(parent: &span, %error, first_index = flight.first_index, "committing a batch failed; no event of it was acknowledged");
+            fail_all(flight.accepted, &error);
+            self.reload_after_failure().await;
+            return false;
+        }
+        span.record("otel.status_code", "OK");
+        let batch = flight.batch;
+        for tile in &batch.tiles {
+            self.recent
+                .insert(tile.level, tile.index, tile.hashes.clone());
+        }
+        self.forget_old_tiles(batch.checkpoint.size);
+        self.metrics.appends.inc_by(batch.events.len() as u64);
+        self.metrics.batch_size.observe(batch.events.len() as f64);
+        self.metrics
+            .commit_seconds
+            .observe(flight.started.elapsed().as_secs_f64());
+        self.metrics.mark_checkpoint(batch.checkpoint.size);
+        self.checkpoint = Some(batch.checkpoint.clone());
+        let checkpoint = batch.checkpoint.clone();
+        span.in_scope(|| {
+            self.acknowledge(flight.accepted, Some(batch), flight.first_index, checkpoint)
+        });
+        true
+    }
+
+    /// The commit may have reached the database before the connection failed, so the
+    /// state is reloaded rather than assumed.
+    async fn reload_after_failure(&mut self) {
+        match self.store.load().await {
+            Ok((state, checkpoint)) => {
+                self.state = state;
+                self.checkpoint = checkpoint;
+            }
+            Err(load_error) => {
+                tracing::error!(error = %load_error, "reloading the tree state after a failed commit failed");
+            }
+        }
+        self.recent = TileSet::default();
+        self.remember_partials();
     }
 
     fn classify(
         &self,
         request: &Request,
         existing: &HashMap<Uuid, StoredEvent>,
-        pending: &HashMap<Uuid, (u64, NewEvent)>,
+        pending: &HashMap<Uuid, (u64, usize)>,
+        new_events: &[NewEvent],
         mut next_index: u64,
     ) -> Result<Vec<Slot>, AppendError> {
         let mut slots = Vec::with_capacity(request.events.len());
@@ -321,8 +541,8 @@ impl<S: AuditStore> Sequencer<S> {
                     });
                 }
                 slots.push(Slot::Existing(Box::new(stored.clone())));
-            } else if let Some((index, earlier)) = pending.get(&event.event_id) {
-                if earlier != event {
+            } else if let Some((index, position)) = pending.get(&event.event_id) {
+                if new_events.get(*position) != Some(event) {
                     return Err(AppendError::Conflict {
                         event_id: event.event_id,
                         index: None,
@@ -355,80 +575,10 @@ impl<S: AuditStore> Sequencer<S> {
         Ok(slots)
     }
 
-    async fn commit(
-        &mut self,
-        first_index: u64,
-        events: Vec<NewEvent>,
-        erase: Vec<u64>,
-    ) -> Result<(Vec<SealedEvent>, StoredCheckpoint), String> {
-        let started = Instant::now();
-        let recorded_time = Timestamp::now();
-        let mut sealed = Vec::with_capacity(events.len());
-        for event in &events {
-            let salt =
-                new_salt().map_err(|error| format!("the system random source failed: {error}"))?;
-            sealed.push(event.seal(&self.signer.name, recorded_time, salt));
-        }
-        let leaves: Vec<Hash> = sealed.iter().map(|event| leaf_hash(&event.leaf)).collect();
-
-        let previous = self.state.clone();
-        let tiles = self.state.append(&leaves);
-        let root = self.state.root();
-        let text = Checkpoint {
-            origin: self.signer.name.clone(),
-            size: self.state.size(),
-            root,
-        }
-        .to_text();
-        let checkpoint = StoredCheckpoint {
-            size: self.state.size(),
-            root,
-            note: self.signer.sign(&text).to_text(),
-        };
-        let batch = CommitBatch {
-            first_index,
-            events: sealed,
-            tiles,
-            checkpoint,
-            erase_payloads: erase,
-        };
-        if let Err(error) = self.store.commit(&batch).await {
-            self.state = previous;
-            // The commit may have reached the database before the connection failed, so
-            // the state is reloaded rather than assumed.
-            match self.store.load().await {
-                Ok((state, checkpoint)) => {
-                    self.state = state;
-                    self.checkpoint = checkpoint;
-                }
-                Err(load_error) => {
-                    tracing::error!(error = %load_error, "reloading the tree state after a failed commit failed");
-                }
-            }
-            self.recent = TileSet::default();
-            self.remember_partials();
-            return Err(error.to_string());
-        }
-
-        for tile in &batch.tiles {
-            self.recent
-                .insert(tile.level, tile.index, tile.hashes.clone());
-        }
-        self.forget_old_tiles();
-        self.metrics.appends.inc_by(batch.events.len() as u64);
-        self.metrics.batch_size.observe(batch.events.len() as f64);
-        self.metrics
-            .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
-        self.metrics.mark_checkpoint(batch.checkpoint.size);
-        self.checkpoint = Some(batch.checkpoint.clone());
-        Ok((batch.events, batch.checkpoint))
-    }
-
     fn acknowledge(
         &self,
         accepted: Vec<(Request, Vec<Slot>)>,
-        sealed: Vec<SealedEvent>,
+        batch: Option<Arc<CommitBatch>>,
         first_index: u64,
         checkpoint: StoredCheckpoint,
     ) {
@@ -465,17 +615,16 @@ impl<S: AuditStore> Sequencer<S> {
                     .iter()
                     .zip(&request.events)
                     .map(|(slot, event)| {
+                        let written = |index: u64| {
+                            batch
+                                .as_ref()
+                                .and_then(|batch| batch.events.get((index - first_index) as usize))
+                                .map(|event| event.leaf.clone())
+                                .unwrap_or_default()
+                        };
                         let (index, leaf, duplicate) = match slot {
-                            Slot::New(index) => (
-                                *index,
-                                sealed[(*index - first_index) as usize].leaf.clone(),
-                                false,
-                            ),
-                            Slot::Retry(index) => (
-                                *index,
-                                sealed[(*index - first_index) as usize].leaf.clone(),
-                                true,
-                            ),
+                            Slot::New(index) => (*index, written(*index), false),
+                            Slot::Retry(index) => (*index, written(*index), true),
                             Slot::Existing(stored) => (stored.index, stored.leaf.clone(), true),
                         };
                         Ack {
@@ -502,13 +651,50 @@ impl<S: AuditStore> Sequencer<S> {
         }
     }
 
-    /// Keeps, per level, only the partial tile and the two full tiles before it.
-    fn forget_old_tiles(&mut self) {
-        let size = self.state.size();
+    /// Keeps, per level, only the partial tile of the committed tree of `size` leaves
+    /// and the two full tiles before it.
+    fn forget_old_tiles(&mut self, size: u64) {
         self.recent.retain(|level, index| {
             let current = crate::ledger::tiles::entries_at_level(size, level) / TILE_WIDTH as u64;
             index + 2 >= current
         });
+    }
+}
+
+/// Answers every request of a batch that will not be written with the same error.
+fn fail_all(accepted: Vec<(Request, Vec<Slot>)>, error: &str) {
+    fail_all_requests(accepted.into_iter().map(|(request, _)| request), error);
+}
+
+fn fail_all_requests(requests: impl IntoIterator<Item = Request>, error: &str) {
+    for request in requests {
+        let _ = request
+            .reply
+            .send(Err(AppendError::Store(error.to_owned())));
+    }
+}
+
+/// An event of a batch still being written, as a lookup would return it once stored.
+fn unwritten_event(first_index: u64, position: usize, sealed: &SealedEvent) -> StoredEvent {
+    StoredEvent {
+        index: first_index + position as u64,
+        leaf: sealed.leaf.clone(),
+        columns: EventColumns::from_envelope(&sealed.envelope).unwrap_or_else(|| EventColumns {
+            event_id: Uuid::nil(),
+            tenant: String::new(),
+            event_time_us: 0,
+            recorded_time_us: 0,
+            actor: String::new(),
+            action: String::new(),
+            resource: String::new(),
+            outcome: String::new(),
+            amount: None,
+            currency: None,
+        }),
+        payload: Some(StoredPayload {
+            salt: sealed.salt.to_vec(),
+            payload: sealed.payload.clone(),
+        }),
     }
 }
 
