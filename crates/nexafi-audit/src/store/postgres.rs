@@ -35,7 +35,7 @@ use crate::ledger::tiles::{TileSet, TreeState, decode_tile, encode_tile};
 /// Number of read connections, so reads do not wait behind the writer's transaction.
 const READERS: usize = 2;
 
-/// Leaves per chunk block: a `leaf_chunks` row never holds indexes of two blocks.
+/// Leaves per chunk block: a `leaf_chunks` row never contains indexes of two blocks.
 pub(crate) const CHUNK_BLOCK: u64 = 256;
 
 /// Chunks read per query while decoding the unindexed tail.
@@ -80,8 +80,8 @@ impl PostgresStore {
     }
 
     /// Creates `schema` with only the first `version` migrations applied, so tests can
-    /// build a store of an older schema version and check the upgrade. The returned
-    /// connection is closed; open the store with [`PostgresStore::connect`].
+    /// build a store of an older schema version and check the upgrade. It closes its
+    /// connection afterwards, so open the store with [`PostgresStore::connect`].
     #[doc(hidden)]
     pub async fn create_at_version(
         config: &str,
@@ -288,7 +288,7 @@ pub(super) struct Chunk {
 impl Chunk {
     /// Decodes a row selected as `first_idx, leaves`. Rejects an empty chunk and one that
     /// crosses a block boundary, because the store writes neither and reads rely on
-    /// finding the chunk of index `i` between `block_start(i)` and `i`.
+    /// finding the chunk containing index `i` between `block_start(i)` and `i`.
     pub(super) fn from_row(row: &Row) -> StoreResult<Chunk> {
         let first: i64 = row.get(0);
         let leaves: Vec<Vec<u8>> = row.try_get(1).map_err(|error| {
@@ -319,7 +319,7 @@ impl Chunk {
     }
 }
 
-/// First index of the block holding `index`. The chunk holding `index` starts at or after it.
+/// First index of the block containing `index`. The chunk containing `index` starts there or later.
 pub(super) fn block_start(index: u64) -> i64 {
     (index / CHUNK_BLOCK * CHUNK_BLOCK) as i64
 }
@@ -396,8 +396,8 @@ impl Selection<'_> {
                     )
                     .await
             }
-            // For each wanted index, the chunk holding it is the last one that starts in
-            // its block at or before it.
+            // For each requested index, the chunk containing it is the last one that starts
+            // in its block at or before it.
             Selection::Indexes(indexes) => {
                 client
                     .query(
@@ -452,7 +452,7 @@ impl Selection<'_> {
     }
 }
 
-/// Whether an event's columns pass every filter of `query` except the index bounds.
+/// Returns whether an event's columns pass every filter of `query` except the index bounds.
 fn matches_query(query: &EventQuery, columns: &EventColumns) -> bool {
     let equal = |filter: &Option<String>, value: &str| filter.as_deref().is_none_or(|f| f == value);
     equal(&query.tenant, &columns.tenant)
@@ -640,7 +640,7 @@ impl PostgresStore {
         for (index, columns) in rows {
             let leaf = leaves.get(&index).cloned().ok_or_else(|| {
                 StoreError::Corrupt(format!(
-                    "event {index} is in event_index but no leaf chunk holds it"
+                    "event {index} is in event_index but no leaf chunk contains it"
                 ))
             })?;
             events.push(StoredEvent {

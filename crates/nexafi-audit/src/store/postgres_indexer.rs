@@ -29,11 +29,11 @@ const PASS_LEAVES: i64 = 16_384;
 /// other processes are picked up after at most this long.
 const POLL: Duration = Duration::from_millis(500);
 
-/// Longest wait before retrying after a failed pass.
+/// Maximum wait before retrying a failed pass.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// A running indexer. Dropping it stops the task after its current pass; [`Indexer::stop`]
-/// also waits for that.
+/// A running indexer. Dropping it stops the task after its current pass, and
+/// [`Indexer::stop`] also waits for that pass to end.
 pub struct Indexer {
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -236,7 +236,7 @@ async fn index_pass(client: &mut Client) -> StoreResult<Pass> {
         }
         if expected < size {
             return Err(StoreError::Corrupt(format!(
-                "no leaf chunk holds index {expected}, but the latest checkpoint covers {size} events"
+                "no leaf chunk contains index {expected}, but the latest checkpoint covers {size} events"
             )));
         }
         return Ok(Pass {
