@@ -260,7 +260,7 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
             .unwrap_or_else(|e| panic!("{e}"));
         let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA_ARRAY]);
         pin_mut!(writer);
-        // Chunks end at multiples of 256, as the store writes them.
+        // Chunks never cross a multiple of 256, as in the store.
         let mut offset = 0;
         while offset < sealed.len() {
             let first = rows + offset as u64;

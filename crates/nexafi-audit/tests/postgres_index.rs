@@ -499,3 +499,50 @@ async fn v2_store_upgrades_to_chunks() {
     assert_eq!(report.size, 610);
     common::drop_schema(&postgres).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexer_stops_at_corrupt_leaf() {
+    let store = Arc::new(common::postgres().await);
+    let (handle, _task) = common::sequencer(Arc::clone(&store), common::signer()).await;
+    let events: Vec<NewEvent> = (0..300).map(event).collect();
+    handle.append(events).await.unwrap();
+    // Index 260 is the fifth leaf of the chunk starting at 256.
+    store
+        .execute_raw(
+            "ALTER TABLE leaf_chunks DISABLE TRIGGER leaf_chunks_append_only; \
+             UPDATE leaf_chunks SET leaves[5] = 'not an event' WHERE first_idx = 256",
+        )
+        .await
+        .unwrap();
+
+    let indexer = store.start_indexer(Arc::new(Metrics::new())).await.unwrap();
+    common::wait_for_index(&store, 260).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while indexer.failed_passes() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer did not report the corrupt leaf"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(indexer.indexed(), 260);
+    assert_eq!(store.index_watermark().await.unwrap(), 260);
+    indexer.stop().await;
+
+    // Reads that need the leaf's columns fail instead of skipping the event.
+    let query = EventQuery {
+        limit: 1000,
+        ..EventQuery::default()
+    };
+    let error = store.query(&query).await.unwrap_err();
+    assert!(error.to_string().contains("leaf 260"), "{error}");
+    let error = store.entries(256, 300).await.unwrap_err();
+    assert!(error.to_string().contains("leaf 260"), "{error}");
+    // Indexed events before it are still readable.
+    let limited = EventQuery {
+        limit: 10,
+        ..EventQuery::default()
+    };
+    assert_eq!(store.query(&limited).await.unwrap().len(), 10);
+    common::drop_schema(&store).await;
+}

@@ -816,7 +816,10 @@ impl AuditStore for PostgresStore {
         }
         let client = self.reader();
         let watermark = read_watermark(client).await?;
-        let from = query.after_index.map_or(0, |index| index.saturating_add(1));
+        let from = query
+            .after_index
+            .map_or(0, |index| index.saturating_add(1))
+            .min(i64::MAX as u64);
         let rows = client
             .query(
                 &format!(

@@ -212,7 +212,13 @@ async fn index_pass(client: &mut Client) -> StoreResult<Pass> {
     let mut expected = next;
     let mut problem = None;
     'chunks: for row in &rows {
-        let chunk = Chunk::from_row(row)?;
+        let chunk = match Chunk::from_row(row) {
+            Ok(chunk) => chunk,
+            Err(error) => {
+                problem = Some(error);
+                break;
+            }
+        };
         if chunk.first > expected {
             break;
         }
