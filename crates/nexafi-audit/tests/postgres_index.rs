@@ -1,7 +1,7 @@
-//! The asynchronous query index of the PostgreSQL store: queries return the same events
-//! whatever the indexer's progress, two indexers on one schema index each event once,
-//! and a store written under schema v2 (one `events` row per event) upgrades to chunks.
-//! SQLite, which indexes synchronously, is the reference for query results.
+//! The asynchronous query index of the PostgreSQL store. Queries return the same events
+//! whatever the indexer's progress, and two indexers on one schema index each event
+//! once. A store written under schema v2 (one `events` row per event) upgrades to
+//! chunks. SQLite, which indexes synchronously, is the reference for query results.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -21,7 +21,7 @@ use serde_json::json;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
-/// An event of one of three tenants and four actors, an hour apart per `i`.
+/// Builds event `i`: one of three tenants and four actors, event times an hour apart.
 fn event(i: u64) -> NewEvent {
     let tenant = ["acme", "globex", "initech"][(i % 3) as usize];
     let value = json!({
@@ -253,7 +253,7 @@ async fn count_rows(schema: &str, sql: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_indexers_index_each_event_once() {
     let writer = Arc::new(common::postgres().await);
-    // Stores on the same schema stand for other processes. Neither sees the writer's
+    // Stores on the same schema stand for other processes. Neither receives the writer's
     // commit notifications, so both poll and race for the same chunks.
     let first = PostgresStore::connect(common::POSTGRES, writer.schema())
         .await

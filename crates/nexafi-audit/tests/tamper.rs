@@ -4,9 +4,9 @@
 //! is the attacker here, so each case first removes the append-only triggers.
 //!
 //! On PostgreSQL, leaves live in chunk rows (`leaf_chunks`) and the query columns in
-//! `event_index`, so the row cases there change a leaf inside a chunk, delete or swap
-//! chunk rows, and swap two leaves of one chunk together with their payloads and index
-//! rows.
+//! `event_index`. So the row cases there change a leaf inside a chunk and delete or
+//! swap chunk rows. One more case swaps two leaves of one chunk together with their
+//! payloads and index rows.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 

@@ -399,16 +399,15 @@ impl Selection<'_> {
             // For each requested index, the chunk containing it is the last one that starts
             // in its block at or before it.
             Selection::Indexes(indexes) => {
-                client
-                    .query(
-                        "SELECT first_idx, leaves FROM leaf_chunks WHERE first_idx IN ( \
-                             SELECT (SELECT MAX(c.first_idx) FROM leaf_chunks c \
-                                     WHERE c.first_idx BETWEEN w.idx / 256 * 256 AND w.idx) \
-                             FROM unnest($1::int8[]) AS w(idx)) \
-                         ORDER BY first_idx",
-                        &[&indexes],
-                    )
-                    .await
+                let sql = format!(
+                    "SELECT first_idx, leaves FROM leaf_chunks WHERE first_idx IN ( \
+                         SELECT (SELECT MAX(c.first_idx) FROM leaf_chunks c \
+                                 WHERE c.first_idx BETWEEN w.idx / {CHUNK_BLOCK} * {CHUNK_BLOCK} \
+                                 AND w.idx) \
+                         FROM unnest($1::int8[]) AS w(idx)) \
+                     ORDER BY first_idx"
+                );
+                client.query(&sql, &[&indexes]).await
             }
         };
         let rows = result.map_err(|error| db_error(operation, error))?;

@@ -75,7 +75,7 @@ pub async fn sequencer<S: AuditStore>(
     .unwrap()
 }
 
-/// Waits until the query index covers the first `size` events; panics after 30 s.
+/// Waits until the query index covers the first `size` events, and panics after 30 s.
 pub async fn wait_for_index(store: &PostgresStore, size: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
