@@ -1,6 +1,7 @@
 //! Audit trail benchmark: durable appends through the sequencer on PostgreSQL beside a
-//! raw batched COPY of the same rows, inclusion proof generation from stored tiles at
-//! 10 million entries, and full-audit speed.
+//! raw batched COPY of the same rows, the query indexer's catch-up time after each
+//! append run, inclusion proof generation from stored tiles at 10 million entries, and
+//! full-audit speed.
 //!
 //! Run with `bench/audit/run.sh` (it builds in release mode and passes the options).
 //! Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`); every part uses a
@@ -114,11 +115,22 @@ async fn drop_schema(store: &PostgresStore) {
     }
 }
 
-/// Closed loop: each producer appends one event, waits for its ack, repeats.
+/// Figures of one append run.
+struct AppendRun {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    average_batch: f64,
+    /// Seconds from the end of the run until the query index covered every event.
+    index_catch_up: f64,
+}
+
+/// Closed loop: each producer appends one event, waits for its ack, repeats. The query
+/// indexer runs alongside, as in the service.
 async fn sequencer_run(
     producers: usize,
     seconds: u64,
-) -> (f64, f64, f64, f64, PostgresStore, Arc<NoteSigner>) {
+) -> (AppendRun, PostgresStore, Arc<NoteSigner>) {
     let schema = schema_name(&format!("seq{producers}"));
     let store = Arc::new(
         PostgresStore::connect(POSTGRES, &schema)
@@ -127,6 +139,10 @@ async fn sequencer_run(
     );
     let signer = Arc::new(NoteSigner::generate(ORIGIN).unwrap_or_else(|e| panic!("{e}")));
     let metrics = Arc::new(Metrics::new());
+    let indexer = store
+        .start_indexer(Arc::clone(&metrics))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let config = SequencerConfig {
         queue_capacity: producers * 2,
         max_batch_events: 4096,
@@ -164,19 +180,35 @@ async fn sequencer_run(
     let elapsed = started.elapsed().as_secs_f64();
     drop(handle);
     let _ = task.await;
+    let index_catch_up = wait_for_index(&store).await;
+    indexer.stop().await;
     latencies.sort_unstable();
-    let rate = latencies.len() as f64 / elapsed;
-    let batches = metrics.render();
-    let average_batch = average_batch_size(&batches);
+    let run = AppendRun {
+        rate: latencies.len() as f64 / elapsed,
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+        average_batch: average_batch_size(&metrics.render()),
+        index_catch_up,
+    };
     let store = Arc::try_unwrap(store).unwrap_or_else(|_| panic!("store still shared"));
-    (
-        rate,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        average_batch,
-        store,
-        signer,
-    )
+    (run, store, signer)
+}
+
+/// Waits until the query index covers the latest checkpoint and returns the seconds
+/// that took.
+async fn wait_for_index(store: &PostgresStore) -> f64 {
+    let started = Instant::now();
+    let size = match store.latest_checkpoint().await {
+        Ok(checkpoint) => checkpoint.map_or(0, |c| c.size),
+        Err(error) => panic!("{error}"),
+    };
+    loop {
+        match store.index_watermark().await {
+            Ok(watermark) if watermark >= size => return started.elapsed().as_secs_f64(),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(error) => panic!("{error}"),
+        }
+    }
 }
 
 fn average_batch_size(metrics: &str) -> f64 {
@@ -196,9 +228,9 @@ fn average_batch_size(metrics: &str) -> f64 {
     }
 }
 
-/// Loads the same rows (sealed events and payloads) with binary COPY, `batch` rows per
-/// transaction, into a fresh schema with the same tables and indexes but no sequencer,
-/// tiles or checkpoints.
+/// Loads the same rows that a commit writes synchronously (leaf chunks, event ids and
+/// payloads) with binary COPY, `batch` events per transaction, into a fresh schema with
+/// the same tables and indexes but no sequencer, tiles, checkpoints or indexer.
 async fn raw_copy(batch: usize, seconds: u64) -> f64 {
     let schema = schema_name("copy");
     let store = PostgresStore::connect(POSTGRES, &schema)
@@ -223,26 +255,33 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
             .collect();
         let transaction = client.transaction().await.unwrap_or_else(|e| panic!("{e}"));
         let sink = transaction
-            .copy_in("COPY events (idx, event_id, tenant, event_time_us, recorded_time_us, actor, action, resource, outcome, amount, currency, leaf) FROM STDIN BINARY")
+            .copy_in("COPY leaf_chunks (first_idx, leaves) FROM STDIN BINARY")
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let writer = BinaryCopyInWriter::new(
-            sink,
-            &[
-                Type::INT8,
-                Type::UUID,
-                Type::TEXT,
-                Type::INT8,
-                Type::INT8,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::BYTEA,
-            ],
-        );
+        let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA_ARRAY]);
+        pin_mut!(writer);
+        // Chunks never cross a multiple of 256, as in the store.
+        let mut offset = 0;
+        while offset < sealed.len() {
+            let first = rows + offset as u64;
+            let end = (offset + (256 - first % 256) as usize).min(sealed.len());
+            let leaves: Vec<&[u8]> = sealed[offset..end]
+                .iter()
+                .map(|event| event.leaf.as_slice())
+                .collect();
+            writer
+                .as_mut()
+                .write(&[&(first as i64), &leaves])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            offset = end;
+        }
+        writer.finish().await.unwrap_or_else(|e| panic!("{e}"));
+        let sink = transaction
+            .copy_in("COPY event_ids (event_id, idx) FROM STDIN BINARY")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writer = BinaryCopyInWriter::new(sink, &[Type::UUID, Type::INT8]);
         pin_mut!(writer);
         for (offset, event) in sealed.iter().enumerate() {
             let index = (rows + offset as u64) as i64;
@@ -251,20 +290,7 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
             };
             writer
                 .as_mut()
-                .write(&[
-                    &index,
-                    &c.event_id,
-                    &c.tenant,
-                    &c.event_time_us,
-                    &c.recorded_time_us,
-                    &c.actor,
-                    &c.action,
-                    &c.resource,
-                    &c.outcome,
-                    &c.amount,
-                    &c.currency,
-                    &event.leaf,
-                ])
+                .write(&[&c.event_id, &index])
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
         }
@@ -429,11 +455,12 @@ async fn main() {
     );
     let mut last: Option<(PostgresStore, Arc<NoteSigner>, f64)> = None;
     for producers in &options.producers {
-        let (rate, p50, p99, batch, store, signer) =
-            sequencer_run(*producers, options.seconds).await;
+        let (run, store, signer) = sequencer_run(*producers, options.seconds).await;
         println!(
-            "sequencer  producers={producers:5}  events/s={rate:9.0}  p50_ms={p50:6.1}  p99_ms={p99:6.1}  avg_batch={batch:6.0}"
+            "sequencer  producers={producers:5}  events/s={:9.0}  p50_ms={:6.1}  p99_ms={:6.1}  avg_batch={:6.0}  index_catch_up_s={:5.2}",
+            run.rate, run.p50_ms, run.p99_ms, run.average_batch, run.index_catch_up
         );
+        let batch = run.average_batch;
         if let Some((old, _, _)) = last.take() {
             drop_schema(&old).await;
         }

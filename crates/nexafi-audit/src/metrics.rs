@@ -16,6 +16,8 @@ pub struct Metrics {
     pub batch_size: Histogram,
     pub commit_seconds: Histogram,
     pub queue_depth: Gauge,
+    /// Events in the latest checkpoint that the PostgreSQL query index does not cover yet.
+    pub index_lag: Gauge,
     tree_size: Gauge,
     checkpoint_age_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     last_checkpoint_ms: AtomicI64,
@@ -56,6 +58,12 @@ impl Metrics {
             "Append requests waiting for the sequencer",
             queue_depth.clone(),
         );
+        let index_lag = Gauge::default();
+        registry.register(
+            "index_lag",
+            "Committed events not yet copied into the PostgreSQL query index (event_index)",
+            index_lag.clone(),
+        );
         let tree_size = Gauge::default();
         registry.register(
             "tree_size",
@@ -75,6 +83,7 @@ impl Metrics {
             batch_size,
             commit_seconds,
             queue_depth,
+            index_lag,
             tree_size,
             checkpoint_age_seconds,
             last_checkpoint_ms: AtomicI64::new(0),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use nexafi_audit::ledger::hash::leaf_hash;
 use nexafi_audit::ledger::note::Checkpoint;
 use nexafi_audit::ledger::proof::verify_inclusion;
+use nexafi_audit::metrics::Metrics;
 use nexafi_audit::sequencer::AppendError;
 use nexafi_audit::store::AuditStore;
 use nexafi_audit::verify::audit_store;
@@ -167,15 +168,25 @@ async fn sqlite_rejects_update_and_delete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rejects_update_delete_truncate() {
     let store = Arc::new(common::postgres().await);
+    let indexer = store.start_indexer(Arc::new(Metrics::new())).await.unwrap();
     let (handle, _task) = common::sequencer(Arc::clone(&store), common::signer()).await;
     let events = (0..300)
         .map(|i| common::event("user:1", &format!("{i}.00")))
         .collect();
     handle.append(events).await.unwrap();
+    // Row triggers fire only on existing rows, so every table must have some.
+    common::wait_for_index(&store, 300).await;
+    indexer.stop().await;
     for sql in [
-        "UPDATE events SET actor = 'mallory'",
-        "DELETE FROM events",
-        "TRUNCATE events",
+        "UPDATE leaf_chunks SET leaves = '{}'",
+        "DELETE FROM leaf_chunks",
+        "TRUNCATE leaf_chunks",
+        "UPDATE event_ids SET idx = 0",
+        "DELETE FROM event_ids",
+        "TRUNCATE event_ids",
+        "UPDATE event_index SET actor = 'mallory'",
+        "DELETE FROM event_index",
+        "TRUNCATE event_index",
         "UPDATE checkpoints SET note = ''",
         "TRUNCATE tiles",
         "UPDATE tiles SET hashes = ''",
@@ -216,7 +227,10 @@ async fn postgres_app_role_is_append_only() {
         )
     };
     for sql in [
-        "UPDATE events SET actor = 'mallory'",
+        "UPDATE leaf_chunks SET leaves = '{}'",
+        "DELETE FROM event_ids",
+        "UPDATE event_index SET actor = 'mallory'",
+        "TRUNCATE event_index",
         "DELETE FROM checkpoints",
         "TRUNCATE tiles",
     ] {
@@ -230,7 +244,8 @@ async fn postgres_app_role_is_append_only() {
     }
     admin
         .batch_execute(&as_app(
-            "SELECT COUNT(*) FROM events; DELETE FROM payloads WHERE idx < 0",
+            "SELECT COUNT(*) FROM leaf_chunks; SELECT COUNT(*) FROM event_index; \
+             UPDATE index_watermark SET next_idx = next_idx; DELETE FROM payloads WHERE idx < 0",
         ))
         .await
         .unwrap();

@@ -2,6 +2,11 @@
 //! deleted or reordered row, makes the full audit fail (and the bundle exported from
 //! the tampered store fail too), on SQLite and PostgreSQL. The database administrator
 //! is the attacker here, so each case first removes the append-only triggers.
+//!
+//! On PostgreSQL, leaves live in chunk rows (`leaf_chunks`) and the query columns in
+//! `event_index`. So the row cases there change a leaf inside a chunk and delete or
+//! swap chunk rows. One more case swaps two leaves of one chunk together with their
+//! payloads and index rows.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -12,6 +17,7 @@ use std::sync::Arc;
 
 use nexafi_audit::bundle::{export, verify_bundle};
 use nexafi_audit::ledger::note::{NoteSigner, NoteVerifier};
+use nexafi_audit::metrics::Metrics;
 use nexafi_audit::retention::{ERASE_ACTION, erasure_event};
 use nexafi_audit::sequencer::Erasure;
 use nexafi_audit::store::AuditStore;
@@ -36,6 +42,9 @@ enum Tamper {
     DeleteRow,
     SwapRows,
     DeletePayload,
+    /// PostgreSQL only: two leaves of one chunk trade places, with their payloads and
+    /// `event_index` rows, so only the tree can tell.
+    SwapLeaves,
 }
 
 const TAMPERS: [Tamper; 10] = [
@@ -49,6 +58,20 @@ const TAMPERS: [Tamper; 10] = [
     Tamper::DeleteRow,
     Tamper::SwapRows,
     Tamper::DeletePayload,
+];
+
+const POSTGRES_TAMPERS: [Tamper; 11] = [
+    Tamper::LeafByte,
+    Tamper::Column,
+    Tamper::Payload,
+    Tamper::Salt,
+    Tamper::TileByte,
+    Tamper::PartialTileByte,
+    Tamper::CheckpointChar,
+    Tamper::DeleteRow,
+    Tamper::SwapRows,
+    Tamper::DeletePayload,
+    Tamper::SwapLeaves,
 ];
 
 /// Fills a store with SIZE - 1 events and one erasure, which is itself an event.
@@ -71,8 +94,9 @@ async fn fill<S: AuditStore>(store: Arc<S>, signer: Arc<NoteSigner>) {
     assert_eq!(store.latest_checkpoint().await.unwrap().unwrap().size, SIZE);
 }
 
-/// SQL that applies one tamper at a position derived from `seed`.
-fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool) -> String {
+/// SQL that applies one tamper at a position derived from `seed`. `chunks` lists the
+/// PostgreSQL leaf chunks as (first index, leaf count), in index order.
+fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) -> String {
     let index = seed % (SIZE - 1);
     let other = (index + 1 + (seed / 7) % 50) % (SIZE - 1);
     // Salts are 16 bytes, the shortest tampered value.
@@ -92,6 +116,52 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool) -> String {
             )
         }
     };
+    if !sqlite {
+        let position = chunks
+            .iter()
+            .rposition(|(first, _)| *first <= index)
+            .unwrap();
+        let (first, count) = chunks[position];
+        // 1-based array subscript of `index` in its chunk.
+        let slot = index - first + 1;
+        match tamper {
+            Tamper::LeafByte => {
+                let leaf = format!("leaves[{slot}]");
+                return format!(
+                    "UPDATE leaf_chunks SET {leaf} = {} WHERE first_idx = {first}",
+                    flip(&leaf)
+                );
+            }
+            Tamper::Column => {
+                return format!("UPDATE event_index SET actor = actor || 'x' WHERE idx = {index}");
+            }
+            Tamper::DeleteRow => {
+                return format!("DELETE FROM leaf_chunks WHERE first_idx = {first}");
+            }
+            Tamper::SwapRows => {
+                let (other, _) = chunks
+                    [(position + 1 + (seed / 7) as usize % (chunks.len() - 1)) % chunks.len()];
+                return format!(
+                    "UPDATE leaf_chunks SET first_idx = CASE first_idx WHEN {first} THEN {other} ELSE {first} END \
+                     WHERE first_idx IN ({first}, {other})"
+                );
+            }
+            Tamper::SwapLeaves => {
+                assert!(count >= 2, "chunk {first} has one leaf, nothing to swap");
+                let other = first + (slot + (seed / 7) % (count - 1)) % count;
+                let other_slot = other - first + 1;
+                return format!(
+                    "UPDATE leaf_chunks SET leaves[{slot}] = leaves[{other_slot}], leaves[{other_slot}] = leaves[{slot}] \
+                     WHERE first_idx = {first}; \
+                     UPDATE payloads SET idx = -1 WHERE idx = {index}; UPDATE payloads SET idx = {index} WHERE idx = {other}; \
+                     UPDATE payloads SET idx = {other} WHERE idx = -1; \
+                     UPDATE event_index SET idx = -1 WHERE idx = {index}; UPDATE event_index SET idx = {index} WHERE idx = {other}; \
+                     UPDATE event_index SET idx = {other} WHERE idx = -1"
+                );
+            }
+            _ => {}
+        }
+    }
     match tamper {
         Tamper::LeafByte => format!(
             "UPDATE events SET leaf = {} WHERE idx = {index}",
@@ -131,6 +201,7 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool) -> String {
         Tamper::DeletePayload => format!(
             "DELETE FROM payloads WHERE idx = (SELECT MIN(idx) FROM payloads WHERE idx >= {index})"
         ),
+        Tamper::SwapLeaves => unreachable!("SQLite stores one leaf per row"),
     }
 }
 
@@ -207,7 +278,7 @@ fn sqlite_tampering_is_detected() {
                     .execute_batch(&format!("DROP TRIGGER {trigger}"))
                     .unwrap();
             }
-            let sql = tamper_sql(tamper, seed, true);
+            let sql = tamper_sql(tamper, seed, true, &[]);
             connection.execute_batch(&sql).unwrap();
             drop(connection);
             runtime.block_on(async {
@@ -231,7 +302,10 @@ async fn clone_schema(source: &PostgresStore, target: &str) {
     let mut sql = format!("CREATE SCHEMA {target};");
     for table in [
         "schema_migrations",
-        "events",
+        "leaf_chunks",
+        "event_ids",
+        "event_index",
+        "index_watermark",
         "payloads",
         "tiles",
         "partial_tiles",
@@ -247,21 +321,41 @@ async fn clone_schema(source: &PostgresStore, target: &str) {
     source.execute_raw(&sql).await.unwrap();
 }
 
+/// Reads the chunk layout as (first index, leaf count), in index order.
+async fn chunk_layout(store: &PostgresStore) -> Vec<(u64, u64)> {
+    let (client, connection) = tokio_postgres::connect(common::POSTGRES, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 is required");
+    tokio::spawn(connection);
+    let sql = format!(
+        "SELECT first_idx, cardinality(leaves) FROM {}.leaf_chunks ORDER BY first_idx",
+        store.schema()
+    );
+    let rows = client.query(&sql, &[]).await.unwrap();
+    rows.iter()
+        .map(|row| (row.get::<_, i64>(0) as u64, row.get::<_, i32>(1) as u64))
+        .collect()
+}
+
 #[test]
 fn postgres_tampering_is_detected() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let signer = common::signer();
     let key = signer.verifier();
-    let source = runtime.block_on(async {
+    let (source, chunks) = runtime.block_on(async {
         let store = Arc::new(common::postgres().await);
+        // Index everything, so query columns come from event_index in every case.
+        let indexer = store.start_indexer(Arc::new(Metrics::new())).await.unwrap();
         fill(Arc::clone(&store), Arc::clone(&signer)).await;
+        common::wait_for_index(&store, SIZE).await;
+        indexer.stop().await;
         audit_store(store.as_ref(), &key, None).await.unwrap();
-        store
+        let chunks = chunk_layout(&store).await;
+        (store, chunks)
     });
+    assert!(chunks.len() >= 3, "too few leaf chunks to swap: {chunks:?}");
 
-    let mut runner = TestRunner::new(cases(20));
-    let result = runner.run(&(0usize..TAMPERS.len(), any::<u64>()), |(kind, seed)| {
-        let tamper = TAMPERS[kind];
+    let run_case = |tamper: Tamper, seed: u64| {
         let case = tempfile::tempdir().unwrap();
         runtime.block_on(async {
             let target = format!("{}_t{}", source.schema(), uuid::Uuid::now_v7().simple());
@@ -269,7 +363,7 @@ fn postgres_tampering_is_detected() {
             let store = PostgresStore::connect(common::POSTGRES, &target)
                 .await
                 .unwrap();
-            let sql = tamper_sql(tamper, seed, false);
+            let sql = tamper_sql(tamper, seed, false, &chunks);
             store.execute_raw(&sql).await.unwrap();
             assert_detected(
                 &store,
@@ -284,8 +378,19 @@ fn postgres_tampering_is_detected() {
                 .await
                 .unwrap();
         });
-        Ok(())
-    });
+    };
+    // Every kind once at a fixed position, then random kinds and positions.
+    for (kind, tamper) in POSTGRES_TAMPERS.iter().enumerate() {
+        run_case(*tamper, kind as u64 * 7919);
+    }
+    let mut runner = TestRunner::new(cases(22));
+    let result = runner.run(
+        &(0usize..POSTGRES_TAMPERS.len(), any::<u64>()),
+        |(kind, seed)| {
+            run_case(POSTGRES_TAMPERS[kind], seed);
+            Ok(())
+        },
+    );
     runtime.block_on(common::drop_schema(&source));
     result.unwrap();
 }

@@ -15,6 +15,7 @@ use crate::ledger::hash::Hash;
 use crate::ledger::tiles::{TileSet, TileUpdate, TreeState};
 
 pub mod postgres;
+pub mod postgres_indexer;
 pub mod postgres_tls;
 mod schema;
 pub mod sqlite;

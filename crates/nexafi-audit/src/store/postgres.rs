@@ -2,14 +2,21 @@
 //! transaction, committed with the server's `synchronous_commit` (on by default), so an
 //! acknowledged event is on disk.
 //!
+//! The commit writes leaves in chunks (`leaf_chunks`), the event id lookup (`event_ids`)
+//! and the payloads. The query columns go into `event_index` later, from the indexer
+//! task in [`super::postgres_indexer`]. Reads stay exact while the indexer lags: rows at
+//! or past `index_watermark.next_idx` are decoded from their leaves.
+//!
 //! Built on tokio-postgres rather than sqlx because its typed binary COPY writer is the
 //! fastest way to load a batch, and the hot path is one COPY per table per batch.
 
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::pin_mut;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row};
@@ -21,11 +28,18 @@ use super::{
     AuditStore, CommitBatch, EventColumns, EventQuery, LegalHold, StoreError, StoreResult,
     StoredCheckpoint, StoredEvent, StoredPayload, StoredToken, schema, state_from_partials,
 };
+use crate::event::Envelope;
 use crate::ledger::hash::Hash;
 use crate::ledger::tiles::{TileSet, TreeState, decode_tile, encode_tile};
 
 /// Number of read connections, so reads do not wait behind the writer's transaction.
 const READERS: usize = 2;
+
+/// Leaves per chunk block: a `leaf_chunks` row never contains indexes of two blocks.
+pub(crate) const CHUNK_BLOCK: u64 = 256;
+
+/// Chunks read per query while decoding the unindexed tail.
+const TAIL_CHUNKS: i64 = 64;
 
 /// A PostgreSQL schema holding one log.
 #[derive(Clone)]
@@ -34,6 +48,9 @@ pub struct PostgresStore {
     readers: Arc<Vec<Client>>,
     next_reader: Arc<AtomicUsize>,
     schema: String,
+    pub(super) target: Arc<Target>,
+    /// Wakes this process's indexers after each commit.
+    pub(super) committed: Arc<Notify>,
 }
 
 impl PostgresStore {
@@ -44,19 +61,10 @@ impl PostgresStore {
     /// `postgres://app@db:5432/audit?sslmode=verify-full&sslrootcert=/etc/rds-ca.pem`;
     /// `sslmode` and `sslrootcert` have libpq's meanings (see [`super::postgres_tls`]).
     pub async fn connect(config: &str, schema_name: &str) -> StoreResult<PostgresStore> {
-        if schema_name.is_empty()
-            || !schema_name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(StoreError::db(
-                "checking the schema name",
-                format!("`{schema_name}` must be lowercase letters, digits and _"),
-            ));
-        }
+        check_schema_name(schema_name)?;
         let target = Target::parse(config)?;
         let writer = open_client(&target, schema_name, true).await?;
-        migrate(&writer).await?;
+        migrate(&writer, schema::POSTGRES.len()).await?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             readers.push(open_client(&target, schema_name, false).await?);
@@ -66,7 +74,29 @@ impl PostgresStore {
             readers: Arc::new(readers),
             next_reader: Arc::new(AtomicUsize::new(0)),
             schema: schema_name.to_owned(),
+            target: Arc::new(target),
+            committed: Arc::new(Notify::new()),
         })
+    }
+
+    /// Creates `schema` with only the first `version` migrations applied, so tests can
+    /// build a store of an older schema version and check the upgrade. It closes its
+    /// connection afterwards, so open the store with [`PostgresStore::connect`].
+    #[doc(hidden)]
+    pub async fn create_at_version(
+        config: &str,
+        schema_name: &str,
+        version: usize,
+    ) -> StoreResult<()> {
+        check_schema_name(schema_name)?;
+        let target = Target::parse(config)?;
+        let writer = open_client(&target, schema_name, true).await?;
+        migrate(&writer, version.min(schema::POSTGRES.len())).await
+    }
+
+    /// Reads the first index that the query index (`event_index`) does not cover yet.
+    pub async fn index_watermark(&self) -> StoreResult<u64> {
+        read_watermark(self.reader()).await
     }
 
     pub fn schema(&self) -> &str {
@@ -88,8 +118,22 @@ impl PostgresStore {
     }
 }
 
+fn check_schema_name(schema_name: &str) -> StoreResult<()> {
+    if schema_name.is_empty()
+        || !schema_name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(StoreError::db(
+            "checking the schema name",
+            format!("`{schema_name}` must be lowercase letters, digits and _"),
+        ));
+    }
+    Ok(())
+}
+
 /// A parsed connection string and the TLS connector its settings call for.
-struct Target {
+pub(super) struct Target {
     config: tokio_postgres::Config,
     tls: TlsSettings,
     connector: MakeRustlsConnect,
@@ -111,7 +155,11 @@ impl Target {
     }
 }
 
-async fn open_client(target: &Target, schema_name: &str, create: bool) -> StoreResult<Client> {
+pub(super) async fn open_client(
+    target: &Target,
+    schema_name: &str,
+    create: bool,
+) -> StoreResult<Client> {
     let (client, connection) = target
         .config
         .connect(target.connector.clone())
@@ -134,7 +182,8 @@ async fn open_client(target: &Target, schema_name: &str, create: bool) -> StoreR
     Ok(client)
 }
 
-async fn migrate(client: &Client) -> StoreResult<()> {
+/// Applies the pending migrations among the first `version`.
+async fn migrate(client: &Client, version: usize) -> StoreResult<()> {
     let fail = |error| db_error("applying migrations", error);
     client
         .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
@@ -145,7 +194,8 @@ async fn migrate(client: &Client) -> StoreResult<()> {
         .await
         .map_err(fail)?
         .get(0);
-    for (version, sql) in schema::POSTGRES.iter().enumerate().skip(applied as usize) {
+    let pending = schema::POSTGRES[..version].iter().enumerate();
+    for (version, sql) in pending.skip(applied as usize) {
         let script = format!(
             "BEGIN; {sql}; INSERT INTO schema_migrations (version) VALUES ({}); COMMIT;",
             version + 1
@@ -196,36 +246,226 @@ fn connect_error(tls: &TlsSettings, error: &tokio_postgres::Error) -> StoreError
     StoreError::db("connecting to PostgreSQL", message)
 }
 
-fn db_error(operation: &'static str, error: tokio_postgres::Error) -> StoreError {
+pub(super) fn db_error(operation: &'static str, error: tokio_postgres::Error) -> StoreError {
     StoreError::db(operation, describe(&error))
 }
 
-const EVENT_COLUMNS: &str = "e.idx, e.event_id, e.tenant, e.event_time_us, e.recorded_time_us, \
-     e.actor, e.action, e.resource, e.outcome, e.amount, e.currency, e.leaf, p.salt, p.payload";
+/// Columns of `event_index`, in the order [`read_index_row`] expects.
+pub(super) const INDEX_COLUMNS: &str = "idx, event_id, tenant, event_time_us, recorded_time_us, \
+     actor, action, resource, outcome, amount, currency";
 
-fn read_event(row: &Row) -> StoredEvent {
-    let salt: Option<Vec<u8>> = row.get(12);
-    let payload: Option<String> = row.get(13);
-    StoredEvent {
-        index: row.get::<_, i64>(0) as u64,
-        leaf: row.get(11),
-        columns: EventColumns {
-            event_id: row.get(1),
-            tenant: row.get(2),
-            event_time_us: row.get(3),
-            recorded_time_us: row.get(4),
-            actor: row.get(5),
-            action: row.get(6),
-            resource: row.get(7),
-            outcome: row.get(8),
-            amount: row.get(9),
-            currency: row.get(10),
-        },
-        payload: match (salt, payload) {
-            (Some(salt), Some(payload)) => Some(StoredPayload { salt, payload }),
-            _ => None,
-        },
+/// Decodes an `event_index` row selected with [`INDEX_COLUMNS`].
+fn read_index_row(row: &Row) -> (u64, EventColumns) {
+    let columns = EventColumns {
+        event_id: row.get(1),
+        tenant: row.get(2),
+        event_time_us: row.get(3),
+        recorded_time_us: row.get(4),
+        actor: row.get(5),
+        action: row.get(6),
+        resource: row.get(7),
+        outcome: row.get(8),
+        amount: row.get(9),
+        currency: row.get(10),
+    };
+    (row.get::<_, i64>(0) as u64, columns)
+}
+
+/// Derives the query columns of the leaf at `index`, as the indexer does.
+pub(super) fn columns_from_leaf(index: u64, leaf: &[u8]) -> StoreResult<EventColumns> {
+    let envelope = Envelope::from_leaf(leaf)
+        .map_err(|error| StoreError::Corrupt(format!("leaf {index}: {error}")))?;
+    EventColumns::from_envelope(&envelope)
+        .ok_or_else(|| StoreError::Corrupt(format!("leaf {index} has an invalid event id or time")))
+}
+
+/// One `leaf_chunks` row: the leaves of indexes `first..first + leaves.len()`.
+pub(super) struct Chunk {
+    pub(super) first: u64,
+    pub(super) leaves: Vec<Vec<u8>>,
+}
+
+impl Chunk {
+    /// Decodes a row selected as `first_idx, leaves`. Rejects an empty chunk and one that
+    /// crosses a block boundary, because the store writes neither and reads rely on
+    /// finding the chunk containing index `i` between `block_start(i)` and `i`.
+    pub(super) fn from_row(row: &Row) -> StoreResult<Chunk> {
+        let first: i64 = row.get(0);
+        let leaves: Vec<Vec<u8>> = row.try_get(1).map_err(|error| {
+            StoreError::Corrupt(format!(
+                "leaf chunk {first} is not a one-dimensional array of leaves: {error}"
+            ))
+        })?;
+        let first = u64::try_from(first)
+            .map_err(|_| StoreError::Corrupt(format!("leaf chunk has a negative index {first}")))?;
+        if leaves.is_empty()
+            || first / CHUNK_BLOCK != (first + leaves.len() as u64 - 1) / CHUNK_BLOCK
+        {
+            return Err(StoreError::Corrupt(format!(
+                "leaf chunk {first} with {} leaves is empty or crosses a multiple of {CHUNK_BLOCK}",
+                leaves.len()
+            )));
+        }
+        Ok(Chunk { first, leaves })
     }
+
+    /// Yields each leaf with its index.
+    pub(super) fn into_indexed(self) -> impl Iterator<Item = (u64, Vec<u8>)> {
+        let first = self.first;
+        self.leaves
+            .into_iter()
+            .enumerate()
+            .map(move |(offset, leaf)| (first + offset as u64, leaf))
+    }
+}
+
+/// First index of the block containing `index`. The chunk containing `index` starts there or later.
+pub(super) fn block_start(index: u64) -> i64 {
+    (index / CHUNK_BLOCK * CHUNK_BLOCK) as i64
+}
+
+/// Splits `count` consecutive leaves starting at index `first` into chunks that do not
+/// cross a multiple of [`CHUNK_BLOCK`]: the first index of each chunk and its range of
+/// positions in the batch.
+fn chunk_ranges(first: u64, count: usize) -> Vec<(u64, Range<usize>)> {
+    let mut ranges = Vec::new();
+    let mut offset = 0;
+    while offset < count {
+        let index = first + offset as u64;
+        let room = (CHUNK_BLOCK - index % CHUNK_BLOCK) as usize;
+        let end = (offset + room).min(count);
+        ranges.push((index, offset..end));
+        offset = end;
+    }
+    ranges
+}
+
+pub(super) async fn read_watermark(client: &Client) -> StoreResult<u64> {
+    let row = client
+        .query_one("SELECT next_idx FROM index_watermark", &[])
+        .await
+        .map_err(|error| db_error("reading the index watermark", error))?;
+    u64::try_from(row.get::<_, i64>(0))
+        .map_err(|_| StoreError::Corrupt("the index watermark is negative".to_owned()))
+}
+
+/// The events a read covers.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    /// Indexes `start <= idx < end`.
+    Range(i64, i64),
+    /// Exactly these indexes.
+    Indexes(&'a [i64]),
+}
+
+impl Selection<'_> {
+    /// Runs `select` (a query on a table with an `idx` column, without WHERE) limited to
+    /// the selected indexes.
+    async fn query(
+        self,
+        client: &Client,
+        select: &str,
+        operation: &'static str,
+    ) -> StoreResult<Vec<Row>> {
+        let result = match self {
+            Selection::Range(start, end) => {
+                let sql = format!("{select} WHERE idx >= $1 AND idx < $2");
+                client.query(&sql, &[&start, &end]).await
+            }
+            Selection::Indexes(indexes) => {
+                let sql = format!("{select} WHERE idx = ANY($1)");
+                client.query(&sql, &[&indexes]).await
+            }
+        };
+        result.map_err(|error| db_error(operation, error))
+    }
+
+    /// Reads the selected leaves from their chunks, in index order.
+    async fn leaves(
+        self,
+        client: &Client,
+        operation: &'static str,
+    ) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        let result = match self {
+            Selection::Range(start, end) => {
+                client
+                    .query(
+                        "SELECT first_idx, leaves FROM leaf_chunks \
+                         WHERE first_idx >= $1 AND first_idx < $2 ORDER BY first_idx",
+                        &[&block_start(start.max(0) as u64), &end],
+                    )
+                    .await
+            }
+            // For each requested index, the chunk containing it is the last one that starts
+            // in its block at or before it.
+            Selection::Indexes(indexes) => {
+                let sql = format!(
+                    "SELECT first_idx, leaves FROM leaf_chunks WHERE first_idx IN ( \
+                         SELECT (SELECT MAX(c.first_idx) FROM leaf_chunks c \
+                                 WHERE c.first_idx BETWEEN w.idx / {CHUNK_BLOCK} * {CHUNK_BLOCK} \
+                                 AND w.idx) \
+                         FROM unnest($1::int8[]) AS w(idx)) \
+                     ORDER BY first_idx"
+                );
+                client.query(&sql, &[&indexes]).await
+            }
+        };
+        let rows = result.map_err(|error| db_error(operation, error))?;
+        let wanted: HashSet<i64> = match self {
+            Selection::Range(..) => HashSet::new(),
+            Selection::Indexes(indexes) => indexes.iter().copied().collect(),
+        };
+        let mut leaves = Vec::new();
+        for row in &rows {
+            for (index, leaf) in Chunk::from_row(row)?.into_indexed() {
+                let selected = match self {
+                    Selection::Range(start, end) => (start..end).contains(&(index as i64)),
+                    Selection::Indexes(_) => wanted.contains(&(index as i64)),
+                };
+                if selected {
+                    leaves.push((index, leaf));
+                }
+            }
+        }
+        Ok(leaves)
+    }
+
+    async fn payloads(
+        self,
+        client: &Client,
+        operation: &'static str,
+    ) -> StoreResult<HashMap<u64, StoredPayload>> {
+        let rows = self
+            .query(client, "SELECT idx, salt, payload FROM payloads", operation)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let payload = StoredPayload {
+                    salt: row.get(1),
+                    payload: row.get(2),
+                };
+                (row.get::<_, i64>(0) as u64, payload)
+            })
+            .collect())
+    }
+}
+
+/// Returns whether an event's columns pass every filter of `query` except the index bounds.
+fn matches_query(query: &EventQuery, columns: &EventColumns) -> bool {
+    let equal = |filter: &Option<String>, value: &str| filter.as_deref().is_none_or(|f| f == value);
+    equal(&query.tenant, &columns.tenant)
+        && equal(&query.actor, &columns.actor)
+        && equal(&query.resource, &columns.resource)
+        && equal(&query.action, &columns.action)
+        && query
+            .from_us
+            .is_none_or(|from| columns.event_time_us >= from)
+        && query.to_us.is_none_or(|to| columns.event_time_us < to)
+        && query
+            .tenants
+            .as_ref()
+            .is_none_or(|tenants| tenants.contains(&columns.tenant))
 }
 
 fn to_checkpoint(row: Option<Row>) -> StoreResult<Option<StoredCheckpoint>> {
@@ -245,57 +485,37 @@ fn to_checkpoint(row: Option<Row>) -> StoreResult<Option<StoredCheckpoint>> {
 }
 
 impl PostgresStore {
-    async fn write_batch(&self, batch: &CommitBatch) -> Result<(), tokio_postgres::Error> {
+    async fn write_batch(
+        &self,
+        batch: &CommitBatch,
+        event_ids: &[Uuid],
+    ) -> Result<(), tokio_postgres::Error> {
         let mut client = self.writer.lock().await;
         let transaction = client.transaction().await?;
 
         let sink = transaction
-            .copy_in(
-                "COPY events (idx, event_id, tenant, event_time_us, recorded_time_us, actor, \
-                 action, resource, outcome, amount, currency, leaf) FROM STDIN BINARY",
-            )
+            .copy_in("COPY leaf_chunks (first_idx, leaves) FROM STDIN BINARY")
             .await?;
-        let writer = BinaryCopyInWriter::new(
-            sink,
-            &[
-                Type::INT8,
-                Type::UUID,
-                Type::TEXT,
-                Type::INT8,
-                Type::INT8,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::BYTEA,
-            ],
-        );
+        let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA_ARRAY]);
         pin_mut!(writer);
-        for (offset, event) in batch.events.iter().enumerate() {
+        for (first, positions) in chunk_ranges(batch.first_index, batch.events.len()) {
+            let first = first as i64;
+            let leaves: Vec<&[u8]> = batch.events[positions]
+                .iter()
+                .map(|event| event.leaf.as_slice())
+                .collect();
+            writer.as_mut().write(&[&first, &leaves]).await?;
+        }
+        writer.finish().await?;
+
+        let sink = transaction
+            .copy_in("COPY event_ids (event_id, idx) FROM STDIN BINARY")
+            .await?;
+        let writer = BinaryCopyInWriter::new(sink, &[Type::UUID, Type::INT8]);
+        pin_mut!(writer);
+        for (offset, event_id) in event_ids.iter().enumerate() {
             let index = (batch.first_index + offset as u64) as i64;
-            // Sealed events carry times produced by this process, so they always parse.
-            let Some(columns) = EventColumns::from_envelope(&event.envelope) else {
-                continue;
-            };
-            writer
-                .as_mut()
-                .write(&[
-                    &index,
-                    &columns.event_id,
-                    &columns.tenant,
-                    &columns.event_time_us,
-                    &columns.recorded_time_us,
-                    &columns.actor,
-                    &columns.action,
-                    &columns.resource,
-                    &columns.outcome,
-                    &columns.amount,
-                    &columns.currency,
-                    &event.leaf,
-                ])
-                .await?;
+            writer.as_mut().write(&[event_id, &index]).await?;
         }
         writer.finish().await?;
 
@@ -352,21 +572,152 @@ impl PostgresStore {
         transaction.commit().await
     }
 
-    async fn select_events(
+    /// Reads the selected events from their chunks, with the query columns from
+    /// `event_index` where the event is indexed and from the leaf otherwise.
+    async fn read_events(
         &self,
+        selection: Selection<'_>,
         operation: &'static str,
-        condition: &str,
-        values: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> StoreResult<Vec<StoredEvent>> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN payloads p ON p.idx = e.idx WHERE {condition}"
-        );
-        let rows = self
-            .reader()
-            .query(&sql, values)
-            .await
-            .map_err(|error| db_error(operation, error))?;
-        Ok(rows.iter().map(read_event).collect())
+        let client = self.reader();
+        // Read the watermark first: every index below it has its event_index row
+        // committed by then, so a missing row below it is a deleted row.
+        let watermark = read_watermark(client).await?;
+        let indexed: HashMap<u64, EventColumns> = selection
+            .query(
+                client,
+                &format!("SELECT {INDEX_COLUMNS} FROM event_index"),
+                operation,
+            )
+            .await?
+            .iter()
+            .map(read_index_row)
+            .collect();
+        let leaves = selection.leaves(client, operation).await?;
+        let payloads = selection.payloads(client, operation).await?;
+        let mut events = Vec::with_capacity(leaves.len());
+        for (index, leaf) in leaves {
+            let columns = match indexed.get(&index) {
+                Some(columns) => columns.clone(),
+                None if index < watermark => {
+                    return Err(StoreError::Corrupt(format!(
+                        "event {index} is below the index watermark {watermark} \
+                         but has no event_index row"
+                    )));
+                }
+                None => columns_from_leaf(index, &leaf)?,
+            };
+            events.push(StoredEvent {
+                index,
+                leaf,
+                columns,
+                payload: payloads.get(&index).cloned(),
+            });
+        }
+        events.sort_by_key(|event| event.index);
+        Ok(events)
+    }
+
+    /// Adds the leaves and payloads to events found in `event_index`, keeping their order.
+    async fn complete_indexed(
+        client: &Client,
+        rows: Vec<(u64, EventColumns)>,
+        operation: &'static str,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let indexes: Vec<i64> = rows.iter().map(|(index, _)| *index as i64).collect();
+        let selection = Selection::Indexes(&indexes);
+        let leaves: HashMap<u64, Vec<u8>> = selection
+            .leaves(client, operation)
+            .await?
+            .into_iter()
+            .collect();
+        let payloads = selection.payloads(client, operation).await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for (index, columns) in rows {
+            let leaf = leaves.get(&index).cloned().ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "event {index} is in event_index but no leaf chunk contains it"
+                ))
+            })?;
+            events.push(StoredEvent {
+                index,
+                leaf,
+                columns,
+                payload: payloads.get(&index).cloned(),
+            });
+        }
+        Ok(events)
+    }
+
+    /// Decodes the leaves from index `from` on, in index order, and returns up to `limit`
+    /// events whose columns pass `filter` (and that still have a payload, when
+    /// `require_payload`). This covers the events the indexer has not reached yet.
+    async fn scan_tail(
+        client: &Client,
+        from: u64,
+        limit: usize,
+        filter: impl Fn(&EventColumns) -> bool,
+        require_payload: bool,
+        operation: &'static str,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let mut events = Vec::new();
+        let mut min_first = block_start(from);
+        while events.len() < limit {
+            let rows = client
+                .query(
+                    "SELECT first_idx, leaves FROM leaf_chunks WHERE first_idx >= $1 \
+                     ORDER BY first_idx LIMIT $2",
+                    &[&min_first, &TAIL_CHUNKS],
+                )
+                .await
+                .map_err(|error| db_error(operation, error))?;
+            let Some(last) = rows.last() else {
+                break;
+            };
+            min_first = last.get::<_, i64>(0) + 1;
+            let mut page = Vec::new();
+            for row in &rows {
+                for (index, leaf) in Chunk::from_row(row)?.into_indexed() {
+                    if index < from {
+                        continue;
+                    }
+                    let columns = columns_from_leaf(index, &leaf)?;
+                    if filter(&columns) {
+                        page.push((index, leaf, columns));
+                    }
+                }
+            }
+            let indexes: Vec<i64> = page.iter().map(|(index, _, _)| *index as i64).collect();
+            let mut payloads = if indexes.is_empty() {
+                HashMap::new()
+            } else {
+                Selection::Indexes(&indexes)
+                    .payloads(client, operation)
+                    .await?
+            };
+            for (index, leaf, columns) in page {
+                let payload = payloads.remove(&index);
+                if require_payload && payload.is_none() {
+                    continue;
+                }
+                events.push(StoredEvent {
+                    index,
+                    leaf,
+                    columns,
+                    payload,
+                });
+                if events.len() == limit {
+                    break;
+                }
+            }
+            if rows.len() < TAIL_CHUNKS as usize {
+                break;
+            }
+        }
+        Ok(events)
     }
 }
 
@@ -406,58 +757,110 @@ impl AuditStore for PostgresStore {
     }
 
     async fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
-        self.write_batch(batch)
+        let mut event_ids = Vec::with_capacity(batch.events.len());
+        for (offset, event) in batch.events.iter().enumerate() {
+            let event_id = Uuid::try_parse(&event.envelope.event_id).map_err(|error| {
+                StoreError::db(
+                    "committing a batch",
+                    format!(
+                        "event {} has an invalid event id `{}`: {error}",
+                        batch.first_index + offset as u64,
+                        event.envelope.event_id
+                    ),
+                )
+            })?;
+            event_ids.push(event_id);
+        }
+        self.write_batch(batch, &event_ids)
             .await
-            .map_err(|error| db_error("committing a batch", error))
+            .map_err(|error| db_error("committing a batch", error))?;
+        self.committed.notify_one();
+        Ok(())
     }
 
     async fn events_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<StoredEvent>> {
+        let operation = "looking up event ids";
         let ids = ids.to_vec();
-        self.select_events("looking up event ids", "e.event_id = ANY($1)", &[&ids])
+        let rows = self
+            .reader()
+            .query(
+                "SELECT idx FROM event_ids WHERE event_id = ANY($1)",
+                &[&ids],
+            )
+            .await
+            .map_err(|error| db_error(operation, error))?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let indexes: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+        self.read_events(Selection::Indexes(&indexes), operation)
             .await
     }
 
     async fn event_by_index(&self, index: u64) -> StoreResult<Option<StoredEvent>> {
-        let index = index as i64;
+        let indexes = [index as i64];
         Ok(self
-            .select_events("reading an event", "e.idx = $1", &[&index])
+            .read_events(Selection::Indexes(&indexes), "reading an event")
             .await?
             .pop())
     }
 
+    /// Reads matching rows of `event_index` below the watermark, then decodes the
+    /// unindexed tail, so the result does not depend on the indexer's progress.
     async fn query(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
-        let after = query.after_index.map(|i| i as i64);
-        let limit = i64::from(query.limit);
-        self.select_events(
-            "querying events",
-            "($1::text IS NULL OR e.tenant = $1) AND ($2::text IS NULL OR e.actor = $2) \
-             AND ($3::text IS NULL OR e.resource = $3) AND ($4::text IS NULL OR e.action = $4) \
-             AND ($5::int8 IS NULL OR e.event_time_us >= $5) AND ($6::int8 IS NULL OR e.event_time_us < $6) \
-             AND ($7::int8 IS NULL OR e.idx > $7) AND ($9::text[] IS NULL OR e.tenant = ANY($9)) \
-             ORDER BY e.idx LIMIT $8",
-            &[
-                &query.tenant,
-                &query.actor,
-                &query.resource,
-                &query.action,
-                &query.from_us,
-                &query.to_us,
-                &after,
-                &limit,
-                &query.tenants,
-            ],
-        )
-        .await
+        let operation = "querying events";
+        let limit = query.limit as usize;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let client = self.reader();
+        let watermark = read_watermark(client).await?;
+        let from = query
+            .after_index
+            .map_or(0, |index| index.saturating_add(1))
+            .min(i64::MAX as u64);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {INDEX_COLUMNS} FROM event_index \
+                     WHERE ($1::text IS NULL OR tenant = $1) AND ($2::text IS NULL OR actor = $2) \
+                     AND ($3::text IS NULL OR resource = $3) AND ($4::text IS NULL OR action = $4) \
+                     AND ($5::int8 IS NULL OR event_time_us >= $5) \
+                     AND ($6::int8 IS NULL OR event_time_us < $6) \
+                     AND idx >= $7 AND idx < $8 AND ($10::text[] IS NULL OR tenant = ANY($10)) \
+                     ORDER BY idx LIMIT $9"
+                ),
+                &[
+                    &query.tenant,
+                    &query.actor,
+                    &query.resource,
+                    &query.action,
+                    &query.from_us,
+                    &query.to_us,
+                    &(from as i64),
+                    &(watermark as i64),
+                    &i64::from(query.limit),
+                    &query.tenants,
+                ],
+            )
+            .await
+            .map_err(|error| db_error(operation, error))?;
+        let indexed = rows.iter().map(read_index_row).collect();
+        let mut events = Self::complete_indexed(client, indexed, operation).await?;
+        if events.len() < limit {
+            let filter = |columns: &EventColumns| matches_query(query, columns);
+            let tail_start = from.max(watermark);
+            let remaining = limit - events.len();
+            events.extend(
+                Self::scan_tail(client, tail_start, remaining, filter, false, operation).await?,
+            );
+        }
+        Ok(events)
     }
 
     async fn entries(&self, start: u64, end: u64) -> StoreResult<Vec<StoredEvent>> {
-        let (start, end) = (start as i64, end as i64);
-        self.select_events(
-            "reading entries",
-            "e.idx >= $1 AND e.idx < $2 ORDER BY e.idx",
-            &[&start, &end],
-        )
-        .await
+        let selection = Selection::Range(start as i64, end as i64);
+        self.read_events(selection, "reading entries").await
     }
 
     async fn tiles(&self, wanted: &[(u8, u64)]) -> StoreResult<TileSet> {
@@ -617,12 +1020,60 @@ impl AuditStore for PostgresStore {
         before_us: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let limit = i64::from(limit);
-        self.select_events(
-            "finding expired payloads",
-            "p.idx IS NOT NULL AND e.recorded_time_us < $1 ORDER BY e.idx LIMIT $2",
-            &[&before_us, &limit],
-        )
-        .await
+        let operation = "finding expired payloads";
+        let limit = limit as usize;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let client = self.reader();
+        let watermark = read_watermark(client).await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {INDEX_COLUMNS} FROM event_index \
+                     WHERE recorded_time_us < $1 AND idx < $2 AND idx IN (SELECT idx FROM payloads) \
+                     ORDER BY idx LIMIT $3"
+                ),
+                &[&before_us, &(watermark as i64), &(limit as i64)],
+            )
+            .await
+            .map_err(|error| db_error(operation, error))?;
+        let indexed = rows.iter().map(read_index_row).collect();
+        let mut events = Self::complete_indexed(client, indexed, operation).await?;
+        // A payload erased since the first query no longer counts.
+        events.retain(|event| event.payload.is_some());
+        if events.len() < limit {
+            let filter = |columns: &EventColumns| columns.recorded_time_us < before_us;
+            let remaining = limit - events.len();
+            events.extend(
+                Self::scan_tail(client, watermark, remaining, filter, true, operation).await?,
+            );
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_ranges_split_at_block_boundaries() {
+        assert_eq!(chunk_ranges(0, 0), vec![]);
+        assert_eq!(chunk_ranges(10, 5), vec![(10, 0..5)]);
+        assert_eq!(chunk_ranges(250, 10), vec![(250, 0..6), (256, 6..10)]);
+        assert_eq!(
+            chunk_ranges(256, 600),
+            vec![(256, 0..256), (512, 256..512), (768, 512..600)]
+        );
+        assert_eq!(chunk_ranges(255, 1), vec![(255, 0..1)]);
+    }
+
+    #[test]
+    fn block_start_rounds_down() {
+        assert_eq!(block_start(0), 0);
+        assert_eq!(block_start(255), 0);
+        assert_eq!(block_start(256), 256);
+        assert_eq!(block_start(700), 512);
     }
 }

@@ -161,4 +161,83 @@ END;
 $$;
 "#,
     TOKEN_TENANTS,
+    POSTGRES_CHUNKED_LEAVES,
 ];
+
+/// PostgreSQL schema v3: leaves stored in chunks and a query index filled after commit.
+///
+/// The acknowledged transaction writes `leaf_chunks`, `event_ids` and `payloads` only.
+/// A chunk holds the leaves of consecutive indexes starting at `first_idx` and never
+/// crosses a multiple of 256, so the chunk holding index `i` starts between
+/// `i / 256 * 256` and `i`. The indexer copies the leaf fields into `event_index` and
+/// moves `index_watermark.next_idx` in the same transaction. Rows of an existing v2
+/// store move from `events` into the new tables, and `events` is dropped.
+const POSTGRES_CHUNKED_LEAVES: &str = r#"
+CREATE TABLE leaf_chunks (
+    first_idx BIGINT PRIMARY KEY,
+    leaves BYTEA[] NOT NULL
+);
+-- Leaves are JSON that pglz would compress a little at a high CPU cost on every commit.
+ALTER TABLE leaf_chunks ALTER COLUMN leaves SET STORAGE EXTERNAL;
+CREATE TABLE event_ids (
+    event_id UUID PRIMARY KEY,
+    idx BIGINT NOT NULL
+);
+CREATE TABLE event_index (
+    idx BIGINT PRIMARY KEY,
+    event_id UUID NOT NULL,
+    tenant TEXT NOT NULL,
+    event_time_us BIGINT NOT NULL,
+    recorded_time_us BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    amount TEXT,
+    currency TEXT
+);
+CREATE TABLE index_watermark (
+    singleton BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
+    next_idx BIGINT NOT NULL
+);
+
+-- Each run of consecutive indexes inside one 256-block becomes one chunk.
+INSERT INTO leaf_chunks (first_idx, leaves)
+SELECT MIN(idx), array_agg(leaf ORDER BY idx)
+FROM (SELECT idx, leaf, idx - row_number() OVER (ORDER BY idx) AS run FROM events) AS runs
+GROUP BY idx / 256, run;
+INSERT INTO event_ids (event_id, idx) SELECT event_id, idx FROM events;
+INSERT INTO event_index (idx, event_id, tenant, event_time_us, recorded_time_us, actor,
+                         action, resource, outcome, amount, currency)
+SELECT idx, event_id, tenant, event_time_us, recorded_time_us, actor, action, resource,
+       outcome, amount, currency
+FROM events;
+INSERT INTO index_watermark (next_idx) SELECT COALESCE(MAX(idx) + 1, 0) FROM events;
+DROP TABLE events;
+
+CREATE INDEX event_index_tenant_time ON event_index (tenant, event_time_us);
+CREATE INDEX event_index_tenant_actor ON event_index (tenant, actor);
+CREATE INDEX event_index_tenant_resource ON event_index (tenant, resource);
+
+CREATE TRIGGER leaf_chunks_append_only BEFORE UPDATE OR DELETE ON leaf_chunks
+    FOR EACH ROW EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER leaf_chunks_no_truncate BEFORE TRUNCATE ON leaf_chunks
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER event_ids_append_only BEFORE UPDATE OR DELETE ON event_ids
+    FOR EACH ROW EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER event_ids_no_truncate BEFORE TRUNCATE ON event_ids
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER event_index_append_only BEFORE UPDATE OR DELETE ON event_index
+    FOR EACH ROW EXECUTE FUNCTION reject_audit_change();
+CREATE TRIGGER event_index_no_truncate BEFORE TRUNCATE ON event_index
+    FOR EACH STATEMENT EXECUTE FUNCTION reject_audit_change();
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nexafi_audit_app') THEN
+        REVOKE ALL ON leaf_chunks, event_ids, event_index, index_watermark FROM nexafi_audit_app;
+        GRANT SELECT, INSERT ON leaf_chunks, event_ids, event_index TO nexafi_audit_app;
+        GRANT SELECT, UPDATE ON index_watermark TO nexafi_audit_app;
+    END IF;
+END;
+$$;
+"#;

@@ -74,3 +74,19 @@ pub async fn sequencer<S: AuditStore>(
     .await
     .unwrap()
 }
+
+/// Waits until the query index covers the first `size` events, and panics after 30 s.
+pub async fn wait_for_index(store: &PostgresStore, size: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let watermark = store.index_watermark().await.unwrap();
+        if watermark >= size {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer reached only {watermark} of {size} events in 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

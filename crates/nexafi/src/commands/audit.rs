@@ -596,12 +596,24 @@ async fn serve(args: ServeArgs) -> Result<Outcome, Error> {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         _ => None,
     };
+    let metrics = Arc::new(Metrics::new());
     match open_store(&args.db.db, &args.db.schema).await? {
         AnyStoreRef::Sqlite(store) => {
-            serve_with(Arc::new(store), signer, config, sequencer, args.listen, tls).await
+            let store = Arc::new(store);
+            serve_with(store, signer, metrics, config, sequencer, args.listen, tls).await
         }
         AnyStoreRef::Postgres(store) => {
-            serve_with(Arc::new(store), signer, config, sequencer, args.listen, tls).await
+            // Queries stay exact without the indexer, but decode more leaves the further
+            // it falls behind.
+            let indexer = store
+                .start_indexer(Arc::clone(&metrics))
+                .await
+                .map_err(|error| fail(format!("cannot start the query indexer: {error}")))?;
+            let store = Arc::new(store);
+            let outcome =
+                serve_with(store, signer, metrics, config, sequencer, args.listen, tls).await;
+            indexer.stop().await;
+            outcome
         }
     }
 }
@@ -609,12 +621,12 @@ async fn serve(args: ServeArgs) -> Result<Outcome, Error> {
 async fn serve_with<S: AuditStore>(
     store: Arc<S>,
     signer: Arc<NoteSigner>,
+    metrics: Arc<Metrics>,
     config: ServiceConfig,
     sequencer: SequencerConfig,
     listen: SocketAddr,
     tls: Option<TlsFiles>,
 ) -> Result<Outcome, Error> {
-    let metrics = Arc::new(Metrics::new());
     let (handle, task) = start(
         Arc::clone(&store),
         Arc::clone(&signer),
