@@ -27,6 +27,10 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use uuid::Uuid;
 
+/// The allocator of the `nexafi` binary, so the figures match the service.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const POSTGRES: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
 const ORIGIN: &str = "bench.nexafi.local/audit";
 

@@ -251,3 +251,77 @@ async fn postgres_app_role_is_append_only() {
         .unwrap();
     common::drop_schema(&store).await;
 }
+
+/// Counts rows the commit writes, to show a failed batch left none behind.
+async fn written_rows(store: &nexafi_audit::store::postgres::PostgresStore) -> (i64, i64, i64) {
+    let (client, connection) = tokio_postgres::connect(common::POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let schema = store.schema();
+    let count = |table: &str| format!("SELECT COUNT(*) FROM {schema}.{table}");
+    let mut counts = Vec::new();
+    for table in ["event_ids", "payloads", "checkpoints"] {
+        let row = client.query_one(&count(table), &[]).await.unwrap();
+        counts.push(row.get::<_, i64>(0));
+    }
+    (counts[0], counts[1], counts[2])
+}
+
+/// A batch that fails inside a COPY, or in the last statement sent together with
+/// COMMIT, leaves no row behind, and the store keeps working on the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_failed_commit_writes_nothing() {
+    let store = Arc::new(common::postgres().await);
+    let signer = common::signer();
+    let (handle, task) = common::sequencer(Arc::clone(&store), Arc::clone(&signer)).await;
+    handle
+        .append(vec![common::event("user:1", "1.00")])
+        .await
+        .unwrap();
+    assert_eq!(written_rows(&store).await, (1, 1, 1));
+
+    store
+        .execute_raw(
+            "CREATE FUNCTION fail_batch() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'batch rejected by test trigger'; END; $$",
+        )
+        .await
+        .unwrap();
+    for table in ["payloads", "checkpoints"] {
+        store
+            .execute_raw(&format!(
+                "CREATE TRIGGER fail_batch BEFORE INSERT ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION fail_batch()"
+            ))
+            .await
+            .unwrap();
+        let error = handle
+            .append(vec![common::event("user:2", "2.00")])
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("batch rejected by test trigger"),
+            "{table}: {error}"
+        );
+        assert_eq!(written_rows(&store).await, (1, 1, 1), "{table}");
+        store
+            .execute_raw(&format!("DROP TRIGGER fail_batch ON {table}"))
+            .await
+            .unwrap();
+    }
+
+    let ack = handle
+        .append(vec![common::event("user:3", "3.00")])
+        .await
+        .unwrap();
+    assert_eq!(ack[0].index, 1);
+    assert_eq!(written_rows(&store).await, (2, 2, 2));
+    drop(handle);
+    task.await.unwrap();
+    let (report, _) = audit_store(store.as_ref(), &signer.verifier(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.size, 2);
+    common::drop_schema(&store).await;
+}

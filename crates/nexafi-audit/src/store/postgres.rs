@@ -19,7 +19,7 @@ use futures_util::pin_mut;
 use tokio::sync::{Mutex, Notify};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Row};
+use tokio_postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
 
@@ -41,11 +41,73 @@ pub(crate) const CHUNK_BLOCK: u64 = 256;
 /// Chunks read per query while decoding the unindexed tail.
 const TAIL_CHUNKS: i64 = 64;
 
+/// The writer's statements, prepared once on its connection.
+struct WriteStatements {
+    chunks: Statement,
+    event_ids: Statement,
+    payloads: Statement,
+    /// Full tiles, partial tiles, erased payloads and the checkpoint in one statement.
+    finish: Statement,
+}
+
+impl WriteStatements {
+    async fn prepare(client: &Client) -> StoreResult<WriteStatements> {
+        let prepare = |sql: &'static str| async move {
+            client
+                .prepare(sql)
+                .await
+                .map_err(|error| db_error("preparing the write statements", error))
+        };
+        Ok(WriteStatements {
+            chunks: prepare("COPY leaf_chunks (first_idx, leaves) FROM STDIN BINARY").await?,
+            event_ids: prepare("COPY event_ids (event_id, idx) FROM STDIN BINARY").await?,
+            payloads: prepare("COPY payloads (idx, salt, payload) FROM STDIN BINARY").await?,
+            finish: prepare(
+                "WITH full_tiles AS ( \
+                     INSERT INTO tiles (level, idx, hashes) \
+                     SELECT * FROM unnest($1::int2[], $2::int8[], $3::bytea[])), \
+                 partial AS ( \
+                     INSERT INTO partial_tiles (level, idx, hashes) \
+                     SELECT * FROM unnest($4::int2[], $5::int8[], $6::bytea[]) \
+                     ON CONFLICT (level) DO UPDATE SET idx = excluded.idx, hashes = excluded.hashes), \
+                 erased AS (DELETE FROM payloads WHERE idx = ANY($7::int8[])) \
+                 INSERT INTO checkpoints (size, root, note) VALUES ($8, $9, $10)",
+            )
+            .await?,
+        })
+    }
+}
+
+/// The full or the partial tiles of a batch, as the array columns of one statement.
+struct TileColumns {
+    levels: Vec<i16>,
+    indexes: Vec<i64>,
+    hashes: Vec<Vec<u8>>,
+}
+
+impl TileColumns {
+    fn new(batch: &CommitBatch, full: bool) -> TileColumns {
+        let tiles: Vec<_> = batch
+            .tiles
+            .iter()
+            .filter(|tile| tile.is_full() == full)
+            .collect();
+        TileColumns {
+            levels: tiles.iter().map(|tile| i16::from(tile.level)).collect(),
+            indexes: tiles.iter().map(|tile| tile.index as i64).collect(),
+            hashes: tiles.iter().map(|tile| encode_tile(&tile.hashes)).collect(),
+        }
+    }
+}
+
 /// A PostgreSQL schema holding one log.
 #[derive(Clone)]
 pub struct PostgresStore {
     writer: Arc<Mutex<Client>>,
+    statements: Arc<WriteStatements>,
     readers: Arc<Vec<Client>>,
+    /// The event id lookup, prepared on each reader (same order as `readers`).
+    id_lookups: Arc<Vec<Statement>>,
     next_reader: Arc<AtomicUsize>,
     schema: String,
     pub(super) target: Arc<Target>,
@@ -65,13 +127,24 @@ impl PostgresStore {
         let target = Target::parse(config)?;
         let writer = open_client(&target, schema_name, true).await?;
         migrate(&writer, schema::POSTGRES.len()).await?;
+        let statements = WriteStatements::prepare(&writer).await?;
         let mut readers = Vec::with_capacity(READERS);
+        let mut id_lookups = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            readers.push(open_client(&target, schema_name, false).await?);
+            let reader = open_client(&target, schema_name, false).await?;
+            id_lookups.push(
+                reader
+                    .prepare("SELECT idx FROM event_ids WHERE event_id = ANY($1)")
+                    .await
+                    .map_err(|error| db_error("preparing the event id lookup", error))?,
+            );
+            readers.push(reader);
         }
         Ok(PostgresStore {
             writer: Arc::new(Mutex::new(writer)),
+            statements: Arc::new(statements),
             readers: Arc::new(readers),
+            id_lookups: Arc::new(id_lookups),
             next_reader: Arc::new(AtomicUsize::new(0)),
             schema: schema_name.to_owned(),
             target: Arc::new(target),
@@ -104,8 +177,11 @@ impl PostgresStore {
     }
 
     fn reader(&self) -> &Client {
-        let slot = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        &self.readers[slot]
+        &self.readers[self.next_slot()]
+    }
+
+    fn next_slot(&self) -> usize {
+        self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len()
     }
 
     /// Runs a statement on the writer connection, for tests and administration.
@@ -485,17 +561,62 @@ fn to_checkpoint(row: Option<Row>) -> StoreResult<Option<StoredCheckpoint>> {
 }
 
 impl PostgresStore {
+    /// Writes one batch in one transaction. The statements are prepared once per
+    /// connection, and the last statement and COMMIT go out together, so a batch costs
+    /// a fixed handful of round trips whatever its size. When the last statement fails,
+    /// PostgreSQL turns the COMMIT sent behind it into a rollback.
     async fn write_batch(
         &self,
         batch: &CommitBatch,
         event_ids: &[Uuid],
     ) -> Result<(), tokio_postgres::Error> {
-        let mut client = self.writer.lock().await;
-        let transaction = client.transaction().await?;
+        let client = self.writer.lock().await;
+        client.batch_execute("BEGIN").await?;
+        let written = self.write_rows(&client, batch, event_ids).await;
+        match written {
+            Ok(()) => {
+                let statements = &self.statements;
+                let size = batch.checkpoint.size as i64;
+                let root: &[u8] = &batch.checkpoint.root;
+                let tiles = TileColumns::new(batch, true);
+                let partial = TileColumns::new(batch, false);
+                let erased: Vec<i64> = batch.erase_payloads.iter().map(|i| *i as i64).collect();
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+                    &tiles.levels,
+                    &tiles.indexes,
+                    &tiles.hashes,
+                    &partial.levels,
+                    &partial.indexes,
+                    &partial.hashes,
+                    &erased,
+                    &size,
+                    &root,
+                    &batch.checkpoint.note,
+                ];
+                let last = client.execute(&statements.finish, &params);
+                let (last, commit) =
+                    futures_util::future::join(last, client.batch_execute("COMMIT")).await;
+                last?;
+                commit
+            }
+            Err(error) => {
+                if let Err(rollback) = client.batch_execute("ROLLBACK").await {
+                    tracing::warn!(error = %rollback, "rolling back a failed batch failed");
+                }
+                Err(error)
+            }
+        }
+    }
 
-        let sink = transaction
-            .copy_in("COPY leaf_chunks (first_idx, leaves) FROM STDIN BINARY")
-            .await?;
+    /// Copies the batch's leaf chunks, event ids and payloads inside the open transaction.
+    async fn write_rows(
+        &self,
+        client: &Client,
+        batch: &CommitBatch,
+        event_ids: &[Uuid],
+    ) -> Result<(), tokio_postgres::Error> {
+        let statements = &self.statements;
+        let sink = client.copy_in(&statements.chunks).await?;
         let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA_ARRAY]);
         pin_mut!(writer);
         for (first, positions) in chunk_ranges(batch.first_index, batch.events.len()) {
@@ -508,9 +629,7 @@ impl PostgresStore {
         }
         writer.finish().await?;
 
-        let sink = transaction
-            .copy_in("COPY event_ids (event_id, idx) FROM STDIN BINARY")
-            .await?;
+        let sink = client.copy_in(&statements.event_ids).await?;
         let writer = BinaryCopyInWriter::new(sink, &[Type::UUID, Type::INT8]);
         pin_mut!(writer);
         for (offset, event_id) in event_ids.iter().enumerate() {
@@ -519,9 +638,7 @@ impl PostgresStore {
         }
         writer.finish().await?;
 
-        let sink = transaction
-            .copy_in("COPY payloads (idx, salt, payload) FROM STDIN BINARY")
-            .await?;
+        let sink = client.copy_in(&statements.payloads).await?;
         let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA, Type::TEXT]);
         pin_mut!(writer);
         for (offset, event) in batch.events.iter().enumerate() {
@@ -533,43 +650,7 @@ impl PostgresStore {
                 .await?;
         }
         writer.finish().await?;
-
-        for tile in &batch.tiles {
-            let bytes = encode_tile(&tile.hashes);
-            let level = i16::from(tile.level);
-            let index = tile.index as i64;
-            if tile.is_full() {
-                transaction
-                    .execute(
-                        "INSERT INTO tiles (level, idx, hashes) VALUES ($1, $2, $3)",
-                        &[&level, &index, &bytes],
-                    )
-                    .await?;
-            } else {
-                transaction
-                    .execute(
-                        "INSERT INTO partial_tiles (level, idx, hashes) VALUES ($1, $2, $3) \
-                         ON CONFLICT (level) DO UPDATE SET idx = excluded.idx, hashes = excluded.hashes",
-                        &[&level, &index, &bytes],
-                    )
-                    .await?;
-            }
-        }
-        if !batch.erase_payloads.is_empty() {
-            let indexes: Vec<i64> = batch.erase_payloads.iter().map(|i| *i as i64).collect();
-            transaction
-                .execute("DELETE FROM payloads WHERE idx = ANY($1)", &[&indexes])
-                .await?;
-        }
-        let size = batch.checkpoint.size as i64;
-        let root: &[u8] = &batch.checkpoint.root;
-        transaction
-            .execute(
-                "INSERT INTO checkpoints (size, root, note) VALUES ($1, $2, $3)",
-                &[&size, &root, &batch.checkpoint.note],
-            )
-            .await?;
-        transaction.commit().await
+        Ok(())
     }
 
     /// Reads the selected events from their chunks, with the query columns from
@@ -781,12 +862,9 @@ impl AuditStore for PostgresStore {
     async fn events_by_ids(&self, ids: &[Uuid]) -> StoreResult<Vec<StoredEvent>> {
         let operation = "looking up event ids";
         let ids = ids.to_vec();
-        let rows = self
-            .reader()
-            .query(
-                "SELECT idx FROM event_ids WHERE event_id = ANY($1)",
-                &[&ids],
-            )
+        let slot = self.next_slot();
+        let rows = self.readers[slot]
+            .query(&self.id_lookups[slot], &[&ids])
             .await
             .map_err(|error| db_error(operation, error))?;
         if rows.is_empty() {
