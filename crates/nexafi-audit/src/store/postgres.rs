@@ -15,10 +15,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures_util::pin_mut;
 use tokio::sync::{Mutex, Notify};
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
@@ -43,7 +40,7 @@ const TAIL_CHUNKS: i64 = 64;
 
 /// The writer's statements, prepared once on its connection.
 struct WriteStatements {
-    chunks: Statement,
+    chunk: Statement,
     event_ids: Statement,
     payloads: Statement,
     /// Full tiles, partial tiles, erased payloads and the checkpoint in one statement.
@@ -59,9 +56,16 @@ impl WriteStatements {
                 .map_err(|error| db_error("preparing the write statements", error))
         };
         Ok(WriteStatements {
-            chunks: prepare("COPY leaf_chunks (first_idx, leaves) FROM STDIN BINARY").await?,
-            event_ids: prepare("COPY event_ids (event_id, idx) FROM STDIN BINARY").await?,
-            payloads: prepare("COPY payloads (idx, salt, payload) FROM STDIN BINARY").await?,
+            chunk: prepare("INSERT INTO leaf_chunks (first_idx, leaves) VALUES ($1, $2)").await?,
+            event_ids: prepare(
+                "INSERT INTO event_ids (event_id, idx) SELECT * FROM unnest($1::uuid[], $2::int8[])",
+            )
+            .await?,
+            payloads: prepare(
+                "INSERT INTO payloads (idx, salt, payload) \
+                 SELECT * FROM unnest($1::int8[], $2::bytea[], $3::text[])",
+            )
+            .await?,
             finish: prepare(
                 "WITH full_tiles AS ( \
                      INSERT INTO tiles (level, idx, hashes) \
@@ -113,6 +117,8 @@ pub struct PostgresStore {
     pub(super) target: Arc<Target>,
     /// Wakes this process's indexers after each commit.
     pub(super) committed: Arc<Notify>,
+    /// Columns of this process's commits for its indexer.
+    pub(super) handoff: Arc<super::postgres_indexer::Handoff>,
 }
 
 impl PostgresStore {
@@ -149,6 +155,7 @@ impl PostgresStore {
             schema: schema_name.to_owned(),
             target: Arc::new(target),
             committed: Arc::new(Notify::new()),
+            handoff: Arc::default(),
         })
     }
 
@@ -561,44 +568,78 @@ fn to_checkpoint(row: Option<Row>) -> StoreResult<Option<StoredCheckpoint>> {
 }
 
 impl PostgresStore {
-    /// Writes one batch in one transaction. The statements are prepared once per
-    /// connection, and the last statement and COMMIT go out together, so a batch costs
-    /// a fixed handful of round trips whatever its size. When the last statement fails,
-    /// PostgreSQL turns the COMMIT sent behind it into a rollback.
+    /// Writes one batch in one transaction in two round trips: every statement of the
+    /// batch goes out at once, pipelined on the connection, and COMMIT follows only when
+    /// all of them succeeded (ROLLBACK otherwise). The statements are prepared once per
+    /// connection, and rows go in as array parameters expanded by `unnest`.
     async fn write_batch(
         &self,
         batch: &CommitBatch,
         event_ids: &[Uuid],
     ) -> Result<(), tokio_postgres::Error> {
+        type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
         let client = self.writer.lock().await;
-        client.batch_execute("BEGIN").await?;
-        let written = self.write_rows(&client, batch, event_ids).await;
+        let statements = &self.statements;
+
+        let chunks: Vec<(i64, Vec<&[u8]>)> = chunk_ranges(batch.first_index, batch.events.len())
+            .into_iter()
+            .map(|(first, positions)| {
+                let leaves = batch.events[positions]
+                    .iter()
+                    .map(|event| event.leaf.as_slice())
+                    .collect();
+                (first as i64, leaves)
+            })
+            .collect();
+        let indexes: Vec<i64> = (0..batch.events.len() as u64)
+            .map(|offset| (batch.first_index + offset) as i64)
+            .collect();
+        let salts: Vec<&[u8]> = batch.events.iter().map(|event| &event.salt[..]).collect();
+        let payloads: Vec<&str> = batch
+            .events
+            .iter()
+            .map(|event| event.payload.as_str())
+            .collect();
+        let size = batch.checkpoint.size as i64;
+        let root: &[u8] = &batch.checkpoint.root;
+        let tiles = TileColumns::new(batch, true);
+        let partial = TileColumns::new(batch, false);
+        let erased: Vec<i64> = batch.erase_payloads.iter().map(|i| *i as i64).collect();
+        let finish: [Param; 10] = [
+            &tiles.levels,
+            &tiles.indexes,
+            &tiles.hashes,
+            &partial.levels,
+            &partial.indexes,
+            &partial.hashes,
+            &erased,
+            &size,
+            &root,
+            &batch.checkpoint.note,
+        ];
+        let ids: [Param; 2] = [&event_ids, &indexes];
+        let rows: [Param; 3] = [&indexes, &salts, &payloads];
+
+        let begin = client.batch_execute("BEGIN");
+        let chunk_params: Vec<[Param; 2]> = chunks
+            .iter()
+            .map(|(first, leaves)| [first as Param, leaves as Param])
+            .collect();
+        let chunk_inserts = futures_util::future::try_join_all(
+            chunk_params
+                .iter()
+                .map(|params| client.execute(&statements.chunk, params)),
+        );
+        let id_insert = client.execute(&statements.event_ids, &ids);
+        let payload_insert = client.execute(&statements.payloads, &rows);
+        let last = client.execute(&statements.finish, &finish);
+        // try_join5 polls its futures in argument order, and each request goes out on its
+        // first poll, so the server receives them in this order.
+        let written =
+            futures_util::future::try_join5(begin, chunk_inserts, id_insert, payload_insert, last)
+                .await;
         match written {
-            Ok(()) => {
-                let statements = &self.statements;
-                let size = batch.checkpoint.size as i64;
-                let root: &[u8] = &batch.checkpoint.root;
-                let tiles = TileColumns::new(batch, true);
-                let partial = TileColumns::new(batch, false);
-                let erased: Vec<i64> = batch.erase_payloads.iter().map(|i| *i as i64).collect();
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
-                    &tiles.levels,
-                    &tiles.indexes,
-                    &tiles.hashes,
-                    &partial.levels,
-                    &partial.indexes,
-                    &partial.hashes,
-                    &erased,
-                    &size,
-                    &root,
-                    &batch.checkpoint.note,
-                ];
-                let last = client.execute(&statements.finish, &params);
-                let (last, commit) =
-                    futures_util::future::join(last, client.batch_execute("COMMIT")).await;
-                last?;
-                commit
-            }
+            Ok(_) => client.batch_execute("COMMIT").await,
             Err(error) => {
                 if let Err(rollback) = client.batch_execute("ROLLBACK").await {
                     tracing::warn!(error = %rollback, "rolling back a failed batch failed");
@@ -606,51 +647,6 @@ impl PostgresStore {
                 Err(error)
             }
         }
-    }
-
-    /// Copies the batch's leaf chunks, event ids and payloads inside the open transaction.
-    async fn write_rows(
-        &self,
-        client: &Client,
-        batch: &CommitBatch,
-        event_ids: &[Uuid],
-    ) -> Result<(), tokio_postgres::Error> {
-        let statements = &self.statements;
-        let sink = client.copy_in(&statements.chunks).await?;
-        let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA_ARRAY]);
-        pin_mut!(writer);
-        for (first, positions) in chunk_ranges(batch.first_index, batch.events.len()) {
-            let first = first as i64;
-            let leaves: Vec<&[u8]> = batch.events[positions]
-                .iter()
-                .map(|event| event.leaf.as_slice())
-                .collect();
-            writer.as_mut().write(&[&first, &leaves]).await?;
-        }
-        writer.finish().await?;
-
-        let sink = client.copy_in(&statements.event_ids).await?;
-        let writer = BinaryCopyInWriter::new(sink, &[Type::UUID, Type::INT8]);
-        pin_mut!(writer);
-        for (offset, event_id) in event_ids.iter().enumerate() {
-            let index = (batch.first_index + offset as u64) as i64;
-            writer.as_mut().write(&[event_id, &index]).await?;
-        }
-        writer.finish().await?;
-
-        let sink = client.copy_in(&statements.payloads).await?;
-        let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA, Type::TEXT]);
-        pin_mut!(writer);
-        for (offset, event) in batch.events.iter().enumerate() {
-            let index = (batch.first_index + offset as u64) as i64;
-            let salt: &[u8] = &event.salt;
-            writer
-                .as_mut()
-                .write(&[&index, &salt, &event.payload])
-                .await?;
-        }
-        writer.finish().await?;
-        Ok(())
     }
 
     /// Reads the selected events from their chunks, with the query columns from
@@ -855,6 +851,7 @@ impl AuditStore for PostgresStore {
         self.write_batch(batch, &event_ids)
             .await
             .map_err(|error| db_error("committing a batch", error))?;
+        self.handoff.push(batch.first_index, &batch.events);
         self.committed.notify_one();
         Ok(())
     }

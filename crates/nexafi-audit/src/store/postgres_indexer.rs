@@ -5,8 +5,9 @@
 //! processes on one schema take turns and never insert the same rows. The commit path
 //! does not wait for the indexer, because reads decode the leaves past the watermark.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::pin_mut;
@@ -29,8 +30,68 @@ const PASS_LEAVES: i64 = 16_384;
 /// other processes are picked up after at most this long.
 const POLL: Duration = Duration::from_millis(500);
 
+/// Pause after a pass that caught up, so that the next pass covers the commits of this
+/// interval in one transaction instead of running once per commit. Under sustained
+/// appends this bounds the query index's lag to about this long plus one pass.
+const GATHER: Duration = Duration::from_millis(100);
+
 /// Maximum wait before retrying a failed pass.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Query columns of events this process committed, kept so the local indexer need not
+/// read their chunks back and decode the leaves. It is only a shortcut: an indexer that
+/// finds no columns here for its watermark reads the chunks as before.
+#[derive(Default)]
+pub(super) struct Handoff {
+    enabled: AtomicBool,
+    columns: std::sync::Mutex<VecDeque<(u64, EventColumns)>>,
+}
+
+/// Most columns kept for the indexer; older ones are dropped and read from chunks.
+const HANDOFF_EVENTS: usize = 65_536;
+
+impl Handoff {
+    /// Keeps the columns of a committed batch when a local indexer runs.
+    pub(super) fn push(&self, first_index: u64, events: &[crate::event::SealedEvent]) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(mut columns) = self.columns.lock() else {
+            return;
+        };
+        for (offset, event) in events.iter().enumerate() {
+            match EventColumns::from_envelope(&event.envelope) {
+                Some(row) => columns.push_back((first_index + offset as u64, row)),
+                // A gap: the indexer reads this batch from its chunks instead.
+                None => columns.clear(),
+            }
+        }
+        let excess = columns.len().saturating_sub(HANDOFF_EVENTS);
+        columns.drain(..excess);
+    }
+
+    /// Takes the consecutive columns from index `next` on, at most `limit`, and drops
+    /// the older ones. Empty when the columns for `next` are not here.
+    fn take(&self, next: u64, limit: usize) -> Vec<(u64, EventColumns)> {
+        let Ok(mut columns) = self.columns.lock() else {
+            return Vec::new();
+        };
+        while columns.front().is_some_and(|(index, _)| *index < next) {
+            columns.pop_front();
+        }
+        let mut taken = Vec::new();
+        while taken.len() < limit
+            && columns
+                .front()
+                .is_some_and(|(index, _)| *index == next + taken.len() as u64)
+        {
+            if let Some(entry) = columns.pop_front() {
+                taken.push(entry);
+            }
+        }
+        taken
+    }
+}
 
 /// A running indexer. Dropping it stops the task after its current pass, and
 /// [`Indexer::stop`] also waits for that pass to end.
@@ -84,7 +145,9 @@ impl PostgresStore {
         let client = open_client(&self.target, self.schema(), false).await?;
         let (stop, stopped) = watch::channel(false);
         let stats = Arc::new(Stats::default());
+        self.handoff.enabled.store(true, Ordering::Relaxed);
         let worker = Worker {
+            handoff: Arc::clone(&self.handoff),
             target: Arc::clone(&self.target),
             schema: self.schema().to_owned(),
             committed: Arc::clone(&self.committed),
@@ -102,6 +165,7 @@ impl PostgresStore {
 }
 
 struct Worker {
+    handoff: Arc<Handoff>,
     target: Arc<Target>,
     schema: String,
     committed: Arc<Notify>,
@@ -124,11 +188,13 @@ impl Worker {
         let mut backoff = Duration::from_millis(100);
         while !*self.stopped.borrow() {
             let result = match client.as_mut() {
-                Some(connected) if !connected.is_closed() => index_pass(connected).await,
+                Some(connected) if !connected.is_closed() => {
+                    index_pass(connected, &self.handoff).await
+                }
                 _ => match open_client(&self.target, &self.schema, false).await {
                     Ok(connected) => {
                         tracing::info!(schema = %self.schema, "query indexer reconnected");
-                        index_pass(client.insert(connected)).await
+                        index_pass(client.insert(connected), &self.handoff).await
                     }
                     Err(error) => Err(error),
                 },
@@ -147,6 +213,9 @@ impl Worker {
                             lag = pass.lag,
                             "query indexer pass committed"
                         );
+                        if pass.lag < PASS_LEAVES as u64 {
+                            self.pause(GATHER).await;
+                        }
                         continue;
                     }
                     self.wait(POLL).await;
@@ -167,6 +236,14 @@ impl Worker {
         tracing::info!(schema = %self.schema, "query indexer stopped");
     }
 
+    /// Waits for a stop request or the timeout, whichever comes first.
+    async fn pause(&mut self, timeout: Duration) {
+        tokio::select! {
+            _ = self.stopped.changed() => {}
+            _ = tokio::time::sleep(timeout) => {}
+        }
+    }
+
     /// Waits for a commit of this process, a stop request or the timeout.
     async fn wait(&mut self, timeout: Duration) {
         tokio::select! {
@@ -183,7 +260,7 @@ impl Worker {
 /// its commit may still be in flight. A missing chunk that the checkpoint covers, and a
 /// leaf that does not decode, are errors once every leaf before them is indexed, and the
 /// indexer retries them until the store is repaired.
-async fn index_pass(client: &mut Client) -> StoreResult<Pass> {
+async fn index_pass(client: &mut Client, handoff: &Handoff) -> StoreResult<Pass> {
     let fail = |error| db_error("indexing events", error);
     let transaction = client.transaction().await.map_err(fail)?;
     let next = transaction
@@ -199,17 +276,20 @@ async fn index_pass(client: &mut Client) -> StoreResult<Pass> {
         .await
         .map_err(fail)?
         .get::<_, i64>(0) as u64;
-    let rows = transaction
-        .query(
-            "SELECT first_idx, leaves FROM leaf_chunks \
-             WHERE first_idx >= $1 AND first_idx < $2 ORDER BY first_idx",
-            &[&block_start(next), &(next as i64 + PASS_LEAVES)],
-        )
-        .await
-        .map_err(fail)?;
-
-    let mut decoded: Vec<(u64, EventColumns)> = Vec::new();
-    let mut expected = next;
+    let mut decoded = handoff.take(next, PASS_LEAVES as usize);
+    let mut expected = next + decoded.len() as u64;
+    let rows = if decoded.is_empty() {
+        transaction
+            .query(
+                "SELECT first_idx, leaves FROM leaf_chunks \
+                 WHERE first_idx >= $1 AND first_idx < $2 ORDER BY first_idx",
+                &[&block_start(next), &(next as i64 + PASS_LEAVES)],
+            )
+            .await
+            .map_err(fail)?
+    } else {
+        Vec::new()
+    };
     let mut problem = None;
     'chunks: for row in &rows {
         let chunk = match Chunk::from_row(row) {
@@ -308,4 +388,81 @@ async fn index_pass(client: &mut Client) -> StoreResult<Pass> {
         indexed: decoded.len() as u64,
         lag: size.saturating_sub(expected),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(actor: &str) -> EventColumns {
+        EventColumns {
+            event_id: uuid::Uuid::nil(),
+            tenant: "acme".to_owned(),
+            event_time_us: 0,
+            recorded_time_us: 0,
+            actor: actor.to_owned(),
+            action: "payment.create".to_owned(),
+            resource: "payment/1".to_owned(),
+            outcome: "success".to_owned(),
+            amount: None,
+            currency: None,
+        }
+    }
+
+    fn kept(indexes: &[u64]) -> Handoff {
+        let handoff = Handoff::default();
+        if let Ok(mut kept) = handoff.columns.lock() {
+            kept.extend(indexes.iter().map(|i| (*i, columns(&format!("user:{i}")))));
+        }
+        handoff
+    }
+
+    #[test]
+    fn take_starts_at_the_watermark() {
+        let handoff = kept(&[3, 4, 5, 6]);
+        let taken = handoff.take(4, 2);
+        let indexes: Vec<u64> = taken.iter().map(|(index, _)| *index).collect();
+        assert_eq!(indexes, [4, 5]);
+        assert_eq!(taken[0].1.actor, "user:4");
+        let rest: Vec<u64> = handoff.take(6, 10).iter().map(|(i, _)| *i).collect();
+        assert_eq!(rest, [6]);
+    }
+
+    #[test]
+    fn take_is_empty_without_the_watermark() {
+        // Index 7 is missing, so the indexer must read it from the chunks.
+        let handoff = kept(&[8, 9]);
+        assert!(handoff.take(7, 10).is_empty());
+        let handoff = kept(&[1, 2, 4]);
+        let taken: Vec<u64> = handoff.take(1, 10).iter().map(|(i, _)| *i).collect();
+        assert_eq!(taken, [1, 2], "stops before the gap");
+    }
+
+    #[test]
+    fn push_is_off_until_an_indexer_starts() {
+        let handoff = Handoff::default();
+        handoff.push(0, &[]);
+        assert!(handoff.take(0, 10).is_empty());
+        handoff.enabled.store(true, Ordering::Relaxed);
+        let event = crate::event::NewEvent::from_json(
+            &serde_json::json!({
+                "tenant": "acme",
+                "event_id": "01938a5c-7f3e-7cc2-9a4e-3f9b8c2d1e0f",
+                "event_time": "2026-12-04T10:00:00Z",
+                "actor": "user:42",
+                "action": "payment.create",
+                "resource": "payment/981",
+                "outcome": "success",
+                "payload": {}
+            }),
+            crate::event::DEFAULT_MAX_PAYLOAD_BYTES,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        let sealed = event.seal("log", jiff::Timestamp::UNIX_EPOCH, [1; 16]);
+        handoff.push(10, &[sealed.clone(), sealed]);
+        let taken = handoff.take(10, 10);
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken[1].0, 11);
+        assert_eq!(taken[0].1.actor, "user:42");
+    }
 }
