@@ -21,7 +21,6 @@ use nexafi_audit::sequencer::{SequencerConfig, build_proofs, start};
 use nexafi_audit::store::postgres::PostgresStore;
 use nexafi_audit::store::{AuditStore, EventColumns};
 use nexafi_audit::verify::{Auditor, PageEntry, PayloadCheck, audit_store};
-use serde_json::json;
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -79,23 +78,38 @@ fn options() -> Options {
 }
 
 /// Builds a payment event; its leaf is about 410 bytes of canonical JSON.
+///
+/// The producer does what a remote client and the service's request parsing would do
+/// between them: it formats the JSON body, then the event is parsed and validated from
+/// that text as the HTTP handler parses a request body.
 fn event(producer: usize, i: u64) -> NewEvent {
-    let value = json!({
-        "tenant": "acme",
-        "event_id": Uuid::now_v7().to_string(),
-        "event_time": "2026-12-04T10:00:00Z",
-        "actor": format!("svc:payments-{}", producer % 16),
-        "action": "payment.create",
-        "resource": format!("payment/{producer}-{i}"),
-        "outcome": "success",
-        "amount": format!("{}.{:02}", i % 10_000, i % 100),
-        "currency": "EUR",
-        "payload": {"reference": format!("INV-{producer}-{i}"), "channel": "sepa"}
-    });
+    let body = format!(
+        r#"{{"tenant":"acme","event_id":"{id}","event_time":"2026-12-04T10:00:00Z","actor":"svc:payments-{actor}","action":"payment.create","resource":"payment/{producer}-{i}","outcome":"success","amount":"{units}.{cents:02}","currency":"EUR","payload":{{"reference":"INV-{producer}-{i}","channel":"sepa"}}}}"#,
+        id = event_id(producer, i),
+        actor = producer % 16,
+        units = i % 10_000,
+        cents = i % 100,
+    );
+    let value: serde_json::Value = match serde_json::from_str(&body) {
+        Ok(value) => value,
+        Err(error) => panic!("benchmark event is not JSON: {error}"),
+    };
     match NewEvent::from_json(&value, DEFAULT_MAX_PAYLOAD_BYTES) {
         Ok(event) => event,
         Err(error) => panic!("benchmark event is invalid: {error}"),
     }
+}
+
+/// Makes a UUIDv7 from the current millisecond with the producer and its counter in the
+/// remaining bits, so ids are unique within a run without a random draw per event.
+fn event_id(producer: usize, i: u64) -> Uuid {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let mut tail = [0u8; 10];
+    tail[..2].copy_from_slice(&(producer as u16).to_be_bytes());
+    tail[2..].copy_from_slice(&i.to_be_bytes());
+    uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

@@ -455,9 +455,9 @@ impl<S: AuditStore> Sequencer<S> {
         }
     }
 
-    /// Settles a written batch: on success its tiles and checkpoint become current and
-    /// its events are acknowledged; on failure every request of it fails and the tree
-    /// state is reloaded from the store. Returns whether the batch committed.
+    /// Settles a written batch and returns whether it committed. On success its tiles
+    /// and checkpoint become current and its events are acknowledged. On failure every
+    /// request of it fails and the tree state is reloaded from the store.
     async fn finish(
         &mut self,
         flight: InFlight,
@@ -501,8 +501,8 @@ impl<S: AuditStore> Sequencer<S> {
         true
     }
 
-    /// The commit may have reached the database before the connection failed, so the
-    /// state is reloaded rather than assumed.
+    /// Reloads the tree state after a failed commit. The commit may have reached the
+    /// database before the connection failed, so the state is read, not assumed.
     async fn reload_after_failure(&mut self) {
         match self.store.load().await {
             Ok((state, checkpoint)) => {
@@ -661,7 +661,7 @@ impl<S: AuditStore> Sequencer<S> {
     }
 }
 
-/// Answers every request of a batch that will not be written with the same error.
+/// Fails every request of a batch that will not be written, with the same error.
 fn fail_all(accepted: Vec<(Request, Vec<Slot>)>, error: &str) {
     fail_all_requests(accepted.into_iter().map(|(request, _)| request), error);
 }
@@ -750,6 +750,11 @@ pub async fn build_proofs<S: AuditStore>(
     indexes: &[u64],
     size: u64,
 ) -> Result<HashMap<u64, Vec<Hash>>, String> {
+    // Proofs of new events usually need only the recent tiles the sequencer passes in,
+    // so try those first and collect the nodes to fetch only when a tile is missing.
+    if let Some(proofs) = proofs_from(&tiles, indexes, size) {
+        return Ok(proofs);
+    }
     let mut nodes: Vec<NodeId> = Vec::new();
     for index in indexes {
         nodes.extend(needed_nodes(Some(*index), None, size));
@@ -777,4 +782,14 @@ pub async fn build_proofs<S: AuditStore>(
         proofs.insert(*index, proof);
     }
     Ok(proofs)
+}
+
+/// Builds the proofs from `tiles` alone, or returns `None` when a tile is missing.
+fn proofs_from(tiles: &TileSet, indexes: &[u64], size: u64) -> Option<HashMap<u64, Vec<Hash>>> {
+    let mut source = MemoNodes::new(tiles);
+    let mut proofs = HashMap::with_capacity(indexes.len());
+    for index in indexes {
+        proofs.insert(*index, inclusion_proof(*index, size, &mut source).ok()?);
+    }
+    Some(proofs)
 }
