@@ -43,7 +43,7 @@ struct Options {
 
 fn options() -> Options {
     let mut options = Options {
-        producers: vec![256, 1024, 4096],
+        producers: vec![256, 1024, 2048, 4096],
         seconds: 10,
         proof_size: 10_000_000,
         proofs: 2000,

@@ -4,7 +4,7 @@
 # Usage: bench/audit/run.sh [--quick] [OPTIONS]
 #
 #   --quick              short runs: 256 producers for 3 s, proofs at 1 million entries
-#   --producers A,B,...  concurrent in-process producers per append run (256,1024,4096);
+#   --producers A,B,...  concurrent in-process producers per append run (256,1024,2048,4096);
 #                        `none` skips the append, COPY and PostgreSQL audit parts
 #   --seconds N          length of each append run and of the raw COPY run (10)
 #   --proof-size N       tree size for the proof benchmark (10000000)

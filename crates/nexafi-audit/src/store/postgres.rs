@@ -1,14 +1,14 @@
-//! PostgreSQL store: the production store. Batches go in with binary COPY inside one
-//! transaction, committed with the server's `synchronous_commit` (on by default), so an
-//! acknowledged event is on disk.
+//! PostgreSQL store: the production store. A batch goes in as one transaction,
+//! committed with the server's `synchronous_commit` (on by default), so an acknowledged
+//! event is on disk.
 //!
 //! The commit writes leaves in chunks (`leaf_chunks`), the event id lookup (`event_ids`)
 //! and the payloads. The query columns go into `event_index` later, from the indexer
 //! task in [`super::postgres_indexer`]. Reads stay exact while the indexer lags: rows at
 //! or past `index_watermark.next_idx` are decoded from their leaves.
 //!
-//! Built on tokio-postgres rather than sqlx because its typed binary COPY writer is the
-//! fastest way to load a batch, and the hot path is one COPY per table per batch.
+//! Built on tokio-postgres rather than sqlx because it pipelines requests on one
+//! connection, so all statements of a batch go out together (see `write_batch`).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
