@@ -15,11 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use nexafi_audit::ledger::hash::{Hash, leaf_hash};
-use nexafi_audit::ledger::note::Checkpoint;
-use nexafi_audit::ledger::proof::verify_inclusion;
+use nexafi_audit::ledger::hash::Hash;
 use nexafi_audit::ledger::tiles::{TileSet, TreeState};
-use nexafi_audit::sequencer::{Ack, AppendError};
+use nexafi_audit::sequencer::AppendError;
 use nexafi_audit::store::sqlite::SqliteStore;
 use nexafi_audit::store::{
     AuditStore, CommitBatch, EventQuery, LegalHold, StoreError, StoreResult, StoredCheckpoint,
@@ -122,18 +120,6 @@ fn gated() -> (tempfile::TempDir, Arc<Gated>, mpsc::UnboundedReceiver<u64>) {
     (dir, store, commits)
 }
 
-fn assert_proves(ack: &Ack, signer: &nexafi_audit::ledger::note::NoteSigner) {
-    let checkpoint = Checkpoint::open(&ack.checkpoint.note, &signer.verifier()).unwrap();
-    verify_inclusion(
-        ack.index,
-        checkpoint.size,
-        &leaf_hash(&ack.leaf),
-        &ack.proof,
-        &checkpoint.root,
-    )
-    .unwrap();
-}
-
 /// Awaits an append task, and fails the test instead of hanging when it never returns.
 async fn answer<T>(task: tokio::task::JoinHandle<T>) -> T {
     tokio::time::timeout(Duration::from_secs(10), task)
@@ -188,7 +174,7 @@ async fn retry_during_commit_is_duplicate() {
     assert_eq!(acks_both[1].index, 1);
     assert!(!acks_both[1].duplicate);
     for ack in acks_first.iter().chain(&acks_both) {
-        assert_proves(ack, &signer);
+        common::assert_proves(ack, &signer);
     }
 
     drop(handle);
@@ -247,7 +233,7 @@ async fn failed_commit_voids_next_batch() {
     let retried = handle.append(vec![stacked_event]).await.unwrap();
     assert_eq!(retried[0].index, 1);
     assert!(!retried[0].duplicate);
-    assert_proves(&retried[0], &signer);
+    common::assert_proves(&retried[0], &signer);
 
     drop(handle);
     task.await.unwrap();

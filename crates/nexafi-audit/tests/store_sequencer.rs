@@ -7,9 +7,6 @@ mod common;
 
 use std::sync::Arc;
 
-use nexafi_audit::ledger::hash::leaf_hash;
-use nexafi_audit::ledger::note::Checkpoint;
-use nexafi_audit::ledger::proof::verify_inclusion;
 use nexafi_audit::metrics::Metrics;
 use nexafi_audit::sequencer::AppendError;
 use nexafi_audit::store::AuditStore;
@@ -33,15 +30,7 @@ async fn concurrent_appends_verify<S: AuditStore>(store: Arc<S>) {
     let mut indexes = Vec::new();
     for producer in producers {
         for ack in producer.await.unwrap() {
-            let checkpoint = Checkpoint::open(&ack.checkpoint.note, &signer.verifier()).unwrap();
-            verify_inclusion(
-                ack.index,
-                checkpoint.size,
-                &leaf_hash(&ack.leaf),
-                &ack.proof,
-                &checkpoint.root,
-            )
-            .unwrap();
+            common::assert_proves(&ack, &signer);
             assert!(!ack.duplicate);
             indexes.push(ack.index);
         }

@@ -90,3 +90,18 @@ pub async fn wait_for_index(store: &PostgresStore, size: u64) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Checks that an acknowledgement's inclusion proof verifies against its signed checkpoint.
+pub fn assert_proves(ack: &nexafi_audit::sequencer::Ack, signer: &NoteSigner) {
+    let checkpoint =
+        nexafi_audit::ledger::note::Checkpoint::open(&ack.checkpoint.note, &signer.verifier())
+            .unwrap();
+    nexafi_audit::ledger::proof::verify_inclusion(
+        ack.index,
+        checkpoint.size,
+        &nexafi_audit::ledger::hash::leaf_hash(&ack.leaf),
+        &ack.proof,
+        &checkpoint.root,
+    )
+    .unwrap();
+}
