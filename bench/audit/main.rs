@@ -4,8 +4,9 @@
 //! full-audit speed.
 //!
 //! Run with `bench/audit/run.sh` (it builds in release mode and passes the options).
-//! Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`); every part uses a
-//! schema of its own and drops it at the end. Prints one line per figure.
+//! Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`) or the server named
+//! by `NEXAFI_BENCH_POSTGRES`. Every part uses a schema of its own and drops it at the
+//! end. Prints one line per figure.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,7 +31,12 @@ use uuid::Uuid;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const POSTGRES: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+/// The server the benchmark uses: `NEXAFI_BENCH_POSTGRES` when set (run.sh sets it for
+/// `--own-server`), else the local server's `test` database.
+fn postgres() -> String {
+    std::env::var("NEXAFI_BENCH_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".to_owned())
+}
 const ORIGIN: &str = "bench.nexafi.local/audit";
 
 struct Options {
@@ -151,7 +157,7 @@ async fn sequencer_run(
 ) -> (AppendRun, PostgresStore, Arc<NoteSigner>) {
     let schema = schema_name(&format!("seq{producers}"));
     let store = Arc::new(
-        PostgresStore::connect(POSTGRES, &schema)
+        PostgresStore::connect(&postgres(), &schema)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL: {e}")),
     );
@@ -251,10 +257,10 @@ fn average_batch_size(metrics: &str) -> f64 {
 /// the same tables and indexes but no sequencer, tiles, checkpoints or indexer.
 async fn raw_copy(batch: usize, seconds: u64) -> f64 {
     let schema = schema_name("copy");
-    let store = PostgresStore::connect(POSTGRES, &schema)
+    let store = PostgresStore::connect(&postgres(), &schema)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let (mut client, connection) = tokio_postgres::connect(POSTGRES, NoTls)
+    let (mut client, connection) = tokio_postgres::connect(&postgres(), NoTls)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     tokio::spawn(connection);
@@ -341,10 +347,10 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
 /// from them, each with its own tile query, as the API does.
 async fn proofs_at(size: u64, count: usize) -> (f64, f64, f64, f64) {
     let schema = schema_name("proof");
-    let store = PostgresStore::connect(POSTGRES, &schema)
+    let store = PostgresStore::connect(&postgres(), &schema)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let (client, connection) = tokio_postgres::connect(POSTGRES, NoTls)
+    let (client, connection) = tokio_postgres::connect(&postgres(), NoTls)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     tokio::spawn(connection);
