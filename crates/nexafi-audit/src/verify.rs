@@ -4,6 +4,8 @@
 //! [`Auditor`] consumes entries in index order from any source (a store, a bundle) and
 //! reports the first problem with its index, so a tampered row is named.
 
+use std::collections::HashMap;
+
 use crate::event::{Envelope, payload_commitment};
 use crate::ledger::hash::{Hash, leaf_hash, to_hex};
 use crate::ledger::note::{Checkpoint, NoteVerifier};
@@ -110,7 +112,8 @@ fn check_entry(
         && EventColumns::from_envelope(&envelope).as_ref() != Some(columns)
     {
         return Err(entry(
-            "query columns differ from the leaf (a stored column was changed)".to_owned(),
+            "the leaf and its query columns differ (a stored leaf or a query column was changed)"
+                .to_owned(),
         ));
     }
     let payload = match payload {
@@ -417,6 +420,7 @@ pub async fn audit_store<S: AuditStore>(
             })
             .collect();
         auditor.push_page(&entries)?;
+        check_id_lookup(store, &page).await?;
         auditor.flush();
         compare_tiles(store, &mut auditor).await?;
         start = end;
@@ -442,6 +446,47 @@ pub async fn audit_store<S: AuditStore>(
     }
     let report = auditor.finish(&checkpoint)?;
     Ok((report, note))
+}
+
+/// Checks that the id lookup maps each entry's event id to that entry. Retries and
+/// reads by id go through it, so a changed or deleted row would hand out the wrong event
+/// or let a retried event in twice. Runs after the page's leaves passed their checks,
+/// so the ids in `columns` are the leaves' own.
+async fn check_id_lookup<S: AuditStore>(
+    store: &S,
+    page: &[StoredEvent],
+) -> Result<(), AuditFailure> {
+    let ids: Vec<uuid::Uuid> = page.iter().map(|event| event.columns.event_id).collect();
+    let found: HashMap<uuid::Uuid, u64> = store
+        .event_indexes(&ids)
+        .await
+        .map_err(|error| AuditFailure::Read(error.to_string()))?
+        .into_iter()
+        .collect();
+    for event in page {
+        let id = event.columns.event_id;
+        match found.get(&id) {
+            Some(index) if *index == event.index => {}
+            Some(index) => {
+                return Err(AuditFailure::Entry {
+                    index: event.index,
+                    reason: format!(
+                        "the event id lookup maps its event id {id} to entry {index} \
+                         (a lookup row was changed, or the id is in the log twice)"
+                    ),
+                });
+            }
+            None => {
+                return Err(AuditFailure::Entry {
+                    index: event.index,
+                    reason: format!(
+                        "its event id {id} is missing from the event id lookup (a lookup row was deleted)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn compare_tiles<S: AuditStore>(

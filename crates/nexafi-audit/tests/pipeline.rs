@@ -55,6 +55,10 @@ impl AuditStore for Gated {
         self.inner.events_by_ids(ids).await
     }
 
+    async fn event_indexes(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, u64)>> {
+        self.inner.event_indexes(ids).await
+    }
+
     async fn event_by_index(&self, index: u64) -> StoreResult<Option<StoredEvent>> {
         self.inner.event_by_index(index).await
     }

@@ -45,6 +45,10 @@ enum Tamper {
     /// PostgreSQL only: two leaves of one chunk trade places, with their payloads and
     /// `event_index` rows, so only the tree can tell.
     SwapLeaves,
+    /// PostgreSQL only: an `event_ids` row points at another entry.
+    RedirectId,
+    /// PostgreSQL only: an `event_ids` row is deleted, so a retry would be stored twice.
+    DeleteId,
 }
 
 const TAMPERS: [Tamper; 10] = [
@@ -60,7 +64,7 @@ const TAMPERS: [Tamper; 10] = [
     Tamper::DeletePayload,
 ];
 
-const POSTGRES_TAMPERS: [Tamper; 11] = [
+const POSTGRES_TAMPERS: [Tamper; 13] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -72,6 +76,8 @@ const POSTGRES_TAMPERS: [Tamper; 11] = [
     Tamper::SwapRows,
     Tamper::DeletePayload,
     Tamper::SwapLeaves,
+    Tamper::RedirectId,
+    Tamper::DeleteId,
 ];
 
 /// Fills a store with SIZE - 1 events and one erasure, which is itself an event.
@@ -146,6 +152,12 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
                      WHERE first_idx IN ({first}, {other})"
                 );
             }
+            Tamper::RedirectId => {
+                return format!("UPDATE event_ids SET idx = {other} WHERE idx = {index}");
+            }
+            Tamper::DeleteId => {
+                return format!("DELETE FROM event_ids WHERE idx = {index}");
+            }
             Tamper::SwapLeaves => {
                 assert!(count >= 2, "chunk {first} has one leaf, nothing to swap");
                 let other = first + (slot + (seed / 7) % (count - 1)) % count;
@@ -201,7 +213,9 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
         Tamper::DeletePayload => format!(
             "DELETE FROM payloads WHERE idx = (SELECT MIN(idx) FROM payloads WHERE idx >= {index})"
         ),
-        Tamper::SwapLeaves => unreachable!("SQLite stores one leaf per row"),
+        Tamper::SwapLeaves | Tamper::RedirectId | Tamper::DeleteId => {
+            unreachable!("SQLite keeps the event id in the event's own row")
+        }
     }
 }
 
@@ -214,9 +228,12 @@ async fn assert_detected<S: AuditStore>(
 ) {
     let audit = audit_store(store, key, None).await;
     assert!(audit.is_err(), "{what}: the audit passed");
-    if matches!(tamper, Tamper::Column) {
-        // Bundles carry the leaves, not the query columns, so a changed column leaves
-        // the exported bundle correct; the store audit above is what catches it.
+    if matches!(
+        tamper,
+        Tamper::Column | Tamper::RedirectId | Tamper::DeleteId
+    ) {
+        // Bundles carry the leaves, not the query columns or the id lookup, so these
+        // changes leave the exported bundle correct and the store audit catches them.
         return;
     }
     let bundle = dir.join("bundle");

@@ -191,6 +191,14 @@ pub trait AuditStore: Send + Sync + 'static {
         ids: &[Uuid],
     ) -> impl Future<Output = StoreResult<Vec<StoredEvent>>> + Send;
 
+    /// Reads the id lookup: the index stored for each of these event ids, for those it
+    /// has. `verify` checks it against the leaves, because retries and reads by id
+    /// trust it.
+    fn event_indexes(
+        &self,
+        ids: &[Uuid],
+    ) -> impl Future<Output = StoreResult<Vec<(Uuid, u64)>>> + Send;
+
     fn event_by_index(
         &self,
         index: u64,

@@ -140,7 +140,7 @@ impl PostgresStore {
             let reader = open_client(&target, schema_name, false).await?;
             id_lookups.push(
                 reader
-                    .prepare("SELECT idx FROM event_ids WHERE event_id = ANY($1)")
+                    .prepare("SELECT event_id, idx FROM event_ids WHERE event_id = ANY($1)")
                     .await
                     .map_err(|error| db_error("preparing the event id lookup", error))?,
             );
@@ -867,9 +867,44 @@ impl AuditStore for PostgresStore {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let indexes: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
-        self.read_events(Selection::Indexes(&indexes), operation)
+        let indexes: Vec<i64> = rows.iter().map(|row| row.get(1)).collect();
+        let wanted: HashMap<u64, Uuid> = rows
+            .iter()
+            .map(|row| (row.get::<_, i64>(1) as u64, row.get::<_, Uuid>(0)))
+            .collect();
+        let events = self
+            .read_events(Selection::Indexes(&indexes), operation)
+            .await?;
+        // The lookup row is only a pointer: the event must carry the id it was found by.
+        for event in &events {
+            let envelope = Envelope::from_leaf(&event.leaf)
+                .map_err(|error| StoreError::Corrupt(format!("leaf {}: {error}", event.index)))?;
+            if let Some(id) = wanted.get(&event.index)
+                && envelope.event_id != id.to_string()
+            {
+                return Err(StoreError::Corrupt(format!(
+                    "the event id lookup maps {id} to entry {}, whose leaf has event id {}",
+                    event.index, envelope.event_id
+                )));
+            }
+        }
+        Ok(events)
+    }
+
+    async fn event_indexes(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, u64)>> {
+        let ids = ids.to_vec();
+        let rows = self
+            .reader()
+            .query(
+                "SELECT event_id, idx FROM event_ids WHERE event_id = ANY($1)",
+                &[&ids],
+            )
             .await
+            .map_err(|error| db_error("reading the event id lookup", error))?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get::<_, Uuid>(0), row.get::<_, i64>(1) as u64))
+            .collect())
     }
 
     async fn event_by_index(&self, index: u64) -> StoreResult<Option<StoredEvent>> {

@@ -289,6 +289,25 @@ impl AuditStore for SqliteStore {
         .await
     }
 
+    async fn event_indexes(&self, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, u64)>> {
+        let ids = ids.to_vec();
+        self.with_reader("reading the event id lookup", move |connection| {
+            let mut statement =
+                connection.prepare_cached("SELECT idx FROM events WHERE event_id = ?1")?;
+            let mut found = Vec::new();
+            for id in ids {
+                let index: Option<i64> = statement
+                    .query_row([id.as_bytes().as_slice()], |row| row.get(0))
+                    .optional()?;
+                if let Some(index) = index {
+                    found.push((id, index as u64));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn event_by_index(&self, index: u64) -> StoreResult<Option<StoredEvent>> {
         self.with_reader("reading an event", move |connection| {
             Ok(select_events(connection, "e.idx = ?1", &[&(index as i64)])?.pop())
