@@ -546,3 +546,43 @@ async fn indexer_stops_at_corrupt_leaf() {
     assert_eq!(store.query(&limited).await.unwrap().len(), 10);
     common::drop_schema(&store).await;
 }
+
+/// While another session holds the watermark row, the indexer cannot index, and its lag
+/// gauge must still show the events waiting, or the lag alert would never fire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_indexer_reports_its_lag() {
+    let store = Arc::new(common::postgres().await);
+    let (handle, _task) = common::sequencer(Arc::clone(&store), common::signer()).await;
+    let events = (0..25).map(event).collect();
+    handle.append(events).await.unwrap();
+
+    let (holder, connection) = tokio_postgres::connect(common::POSTGRES, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT next_idx FROM {}.index_watermark FOR UPDATE",
+            store.schema()
+        ))
+        .await
+        .unwrap();
+
+    let metrics = Arc::new(Metrics::new());
+    let indexer = store.start_indexer(Arc::clone(&metrics)).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while metrics.index_lag.get() != 25 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lag gauge shows {} while 25 events wait",
+            metrics.index_lag.get()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.index_watermark().await.unwrap(), 0);
+
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    common::wait_for_index(&store, 25).await;
+    indexer.stop().await;
+    common::drop_schema(&store).await;
+}

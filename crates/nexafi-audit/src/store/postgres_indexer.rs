@@ -222,6 +222,12 @@ impl Worker {
                 }
                 Err(error) => {
                     self.stats.failed_passes.fetch_add(1, Ordering::Relaxed);
+                    // A stuck indexer must still show its lag, or the lag alert stays quiet.
+                    if let Some(connected) = client.as_ref().filter(|c| !c.is_closed())
+                        && let Ok(lag) = read_lag(connected).await
+                    {
+                        self.metrics.index_lag.set(lag as i64);
+                    }
                     tracing::error!(
                         schema = %self.schema,
                         %error,
@@ -254,6 +260,22 @@ impl Worker {
     }
 }
 
+/// Reads the number of events the latest checkpoint covers that are not indexed yet,
+/// without taking the watermark lock.
+async fn read_lag(client: &Client) -> StoreResult<u64> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT COALESCE(MAX(size), 0) FROM checkpoints), \
+             (SELECT next_idx FROM index_watermark)",
+            &[],
+        )
+        .await
+        .map_err(|error| db_error("reading the index lag", error))?;
+    let size = row.get::<_, i64>(0).max(0) as u64;
+    let next = row.get::<_, Option<i64>>(1).unwrap_or(0).max(0) as u64;
+    Ok(size.saturating_sub(next))
+}
+
 /// Indexes up to [`PASS_LEAVES`] leaves from the watermark on, in one transaction.
 ///
 /// Stops early at a missing chunk that the latest checkpoint does not cover yet, because
@@ -263,11 +285,22 @@ impl Worker {
 async fn index_pass(client: &mut Client, handoff: &Handoff) -> StoreResult<Pass> {
     let fail = |error| db_error("indexing events", error);
     let transaction = client.transaction().await.map_err(fail)?;
-    let next = transaction
-        .query_one("SELECT next_idx FROM index_watermark FOR UPDATE", &[])
+    // Another indexer holding the row is indexing now: report the lag and let it work.
+    let Some(locked) = transaction
+        .query_opt(
+            "SELECT next_idx FROM index_watermark FOR UPDATE SKIP LOCKED",
+            &[],
+        )
         .await
         .map_err(fail)?
-        .get::<_, i64>(0);
+    else {
+        drop(transaction);
+        return Ok(Pass {
+            indexed: 0,
+            lag: read_lag(client).await?,
+        });
+    };
+    let next = locked.get::<_, i64>(0);
     let next = u64::try_from(next)
         .map_err(|_| StoreError::Corrupt(format!("the index watermark {next} is negative")))?;
     // Read the size before the chunks: every chunk below it is committed by then.
