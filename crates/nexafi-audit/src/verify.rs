@@ -419,7 +419,19 @@ pub async fn audit_store<S: AuditStore>(
                 ),
             })
             .collect();
-        auditor.push_page(&entries)?;
+        // Every checkpoint signed inside this page must match the tree at its size.
+        let signed = store
+            .checkpoints_between(start, start + page.len() as u64)
+            .await
+            .map_err(read)?;
+        let mut done = 0;
+        for stored in &signed {
+            let upto = (stored.size - start) as usize;
+            auditor.push_page(&entries[done..upto])?;
+            done = upto;
+            check_stored_checkpoint(&mut auditor, stored, log_key)?;
+        }
+        auditor.push_page(&entries[done..])?;
         check_id_lookup(store, &page).await?;
         auditor.flush();
         compare_tiles(store, &mut auditor).await?;
@@ -446,6 +458,38 @@ pub async fn audit_store<S: AuditStore>(
     }
     let report = auditor.finish(&checkpoint)?;
     Ok((report, note))
+}
+
+/// Checks a stored checkpoint against the tree re-derived up to its size: its signature
+/// with the log key, its size line and its root.
+fn check_stored_checkpoint(
+    auditor: &mut Auditor,
+    stored: &crate::store::StoredCheckpoint,
+    log_key: &NoteVerifier,
+) -> Result<(), AuditFailure> {
+    let fail = |reason: String| {
+        AuditFailure::Checkpoint(format!(
+            "stored checkpoint of size {}: {reason}",
+            stored.size
+        ))
+    };
+    let opened =
+        Checkpoint::open(&stored.note, log_key).map_err(|error| fail(error.to_string()))?;
+    auditor.flush();
+    let root = auditor.state.root();
+    if opened.size != stored.size || auditor.state.size() != stored.size {
+        return Err(fail(format!(
+            "its note says size {} where the tree has {} entries",
+            opened.size,
+            auditor.state.size()
+        )));
+    }
+    if opened.root != root || stored.root != root {
+        return Err(fail(
+            "its root differs from the root re-derived from the entries".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that the id lookup maps each entry's event id to that entry. Retries and

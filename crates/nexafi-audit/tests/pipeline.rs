@@ -79,6 +79,14 @@ impl AuditStore for Gated {
         self.inner.latest_checkpoint().await
     }
 
+    async fn checkpoints_between(
+        &self,
+        after: u64,
+        up_to: u64,
+    ) -> StoreResult<Vec<StoredCheckpoint>> {
+        self.inner.checkpoints_between(after, up_to).await
+    }
+
     async fn checkpoint_at(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
         self.inner.checkpoint_at(size).await
     }

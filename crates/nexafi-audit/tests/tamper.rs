@@ -39,6 +39,8 @@ enum Tamper {
     TileByte,
     PartialTileByte,
     CheckpointChar,
+    /// A character of a checkpoint that an earlier batch signed.
+    OldCheckpointChar,
     DeleteRow,
     SwapRows,
     DeletePayload,
@@ -51,7 +53,7 @@ enum Tamper {
     DeleteId,
 }
 
-const TAMPERS: [Tamper; 10] = [
+const TAMPERS: [Tamper; 11] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -59,12 +61,13 @@ const TAMPERS: [Tamper; 10] = [
     Tamper::TileByte,
     Tamper::PartialTileByte,
     Tamper::CheckpointChar,
+    Tamper::OldCheckpointChar,
     Tamper::DeleteRow,
     Tamper::SwapRows,
     Tamper::DeletePayload,
 ];
 
-const POSTGRES_TAMPERS: [Tamper; 13] = [
+const POSTGRES_TAMPERS: [Tamper; 14] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -72,6 +75,7 @@ const POSTGRES_TAMPERS: [Tamper; 13] = [
     Tamper::TileByte,
     Tamper::PartialTileByte,
     Tamper::CheckpointChar,
+    Tamper::OldCheckpointChar,
     Tamper::DeleteRow,
     Tamper::SwapRows,
     Tamper::DeletePayload,
@@ -203,6 +207,13 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
                 SIZE + 1 + seed % 9
             )
         }
+        Tamper::OldCheckpointChar => {
+            // The second batch of `fill` signed the checkpoint of size 400.
+            format!(
+                "UPDATE checkpoints SET note = replace(note, '\n400\n', '\n40{}\n') WHERE size = 400",
+                1 + seed % 9
+            )
+        }
         Tamper::DeleteRow => format!("DELETE FROM events WHERE idx = {index}"),
         Tamper::SwapRows => format!(
             "UPDATE events SET idx = -1 WHERE idx = {index}; UPDATE events SET idx = {index} WHERE idx = {other}; \
@@ -230,10 +241,11 @@ async fn assert_detected<S: AuditStore>(
     assert!(audit.is_err(), "{what}: the audit passed");
     if matches!(
         tamper,
-        Tamper::Column | Tamper::RedirectId | Tamper::DeleteId
+        Tamper::Column | Tamper::RedirectId | Tamper::DeleteId | Tamper::OldCheckpointChar
     ) {
-        // Bundles carry the leaves, not the query columns or the id lookup, so these
-        // changes leave the exported bundle correct and the store audit catches them.
+        // Bundles carry the leaves and the checkpoints at their two ends, not the query
+        // columns, the id lookup or the checkpoints in between, so these changes leave
+        // the exported bundle correct and the store audit catches them.
         return;
     }
     let bundle = dir.join("bundle");

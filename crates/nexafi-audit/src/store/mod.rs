@@ -224,6 +224,13 @@ pub trait AuditStore: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = StoreResult<Option<StoredCheckpoint>>> + Send;
 
+    /// Reads the stored checkpoints with `after < size <= up_to`, in size order.
+    fn checkpoints_between(
+        &self,
+        after: u64,
+        up_to: u64,
+    ) -> impl Future<Output = StoreResult<Vec<StoredCheckpoint>>> + Send;
+
     /// Reads the stored checkpoint of exactly this size, if one was signed.
     fn checkpoint_at(
         &self,

@@ -1014,6 +1014,24 @@ impl AuditStore for PostgresStore {
         to_checkpoint(row)
     }
 
+    async fn checkpoints_between(
+        &self,
+        after: u64,
+        up_to: u64,
+    ) -> StoreResult<Vec<StoredCheckpoint>> {
+        let rows = self
+            .reader()
+            .query(
+                "SELECT size, root, note FROM checkpoints WHERE size > $1 AND size <= $2 ORDER BY size",
+                &[&(after as i64), &(up_to.min(i64::MAX as u64) as i64)],
+            )
+            .await
+            .map_err(|error| db_error("reading checkpoints", error))?;
+        rows.into_iter()
+            .filter_map(|row| to_checkpoint(Some(row)).transpose())
+            .collect()
+    }
+
     async fn checkpoint_at(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
         let size = size as i64;
         let row = self

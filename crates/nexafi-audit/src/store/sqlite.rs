@@ -428,6 +428,30 @@ impl AuditStore for SqliteStore {
         to_checkpoint(raw)
     }
 
+    async fn checkpoints_between(
+        &self,
+        after: u64,
+        up_to: u64,
+    ) -> StoreResult<Vec<StoredCheckpoint>> {
+        let raw = self
+            .with_reader("reading checkpoints", move |connection| {
+                let mut statement = connection.prepare(
+                    "SELECT size, root, note FROM checkpoints WHERE size > ?1 AND size <= ?2 ORDER BY size",
+                )?;
+                let rows = statement
+                    .query_map(
+                        [after as i64, up_to.min(i64::MAX as u64) as i64],
+                        read_checkpoint,
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await?;
+        raw.into_iter()
+            .filter_map(|row| to_checkpoint(Some(row)).transpose())
+            .collect()
+    }
+
     async fn checkpoint_at(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
         let raw = self
             .with_reader("reading a checkpoint", move |connection| {
