@@ -31,8 +31,8 @@ use uuid::Uuid;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The server the benchmark uses: `NEXAFI_BENCH_POSTGRES` when set (run.sh sets it for
-/// `--own-server`), else the local server's `test` database.
+/// Returns the connection string of the server to benchmark: `NEXAFI_BENCH_POSTGRES`
+/// when set (run.sh sets it for `--own-server`), else the local server's `test` database.
 fn postgres() -> String {
     std::env::var("NEXAFI_BENCH_POSTGRES")
         .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".to_owned())

@@ -5,9 +5,9 @@
 #
 #   --quick              short runs: 256 producers for 3 s, proofs at 1 million entries
 #   --own-server         run against a PostgreSQL cluster this script creates under
-#                        bench/work/audit-pg and removes afterwards, with production-style
-#                        settings (shared_buffers 1GB, max_wal_size 16GB, checkpoint_timeout
-#                        30min, wal_buffers 64MB); durability settings stay at their
+#                        bench/work/audit-pg and removes afterwards. It has production-style
+#                        settings: shared_buffers 1GB, max_wal_size 16GB, checkpoint_timeout
+#                        30min, wal_buffers 64MB. Durability settings stay at their
 #                        defaults (fsync, synchronous_commit and full_page_writes on).
 #                        Without it the local server on 127.0.0.1:5432 (database `test`,
 #                        trust auth) is used as it is configured.

@@ -547,7 +547,7 @@ async fn indexer_stops_at_corrupt_leaf() {
     common::drop_schema(&store).await;
 }
 
-/// While another session holds the watermark row, the indexer cannot index, and its lag
+/// While another session locks the watermark row, the indexer cannot index, and its lag
 /// gauge must still show the events waiting, or the lag alert would never fire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_indexer_reports_its_lag() {

@@ -868,7 +868,7 @@ impl AuditStore for PostgresStore {
             return Ok(Vec::new());
         }
         let indexes: Vec<i64> = rows.iter().map(|row| row.get(1)).collect();
-        let wanted: HashMap<u64, Uuid> = rows
+        let ids_by_index: HashMap<u64, Uuid> = rows
             .iter()
             .map(|row| (row.get::<_, i64>(1) as u64, row.get::<_, Uuid>(0)))
             .collect();
@@ -879,7 +879,7 @@ impl AuditStore for PostgresStore {
         for event in &events {
             let envelope = Envelope::from_leaf(&event.leaf)
                 .map_err(|error| StoreError::Corrupt(format!("leaf {}: {error}", event.index)))?;
-            if let Some(id) = wanted.get(&event.index)
+            if let Some(id) = ids_by_index.get(&event.index)
                 && envelope.event_id != id.to_string()
             {
                 return Err(StoreError::Corrupt(format!(

@@ -79,17 +79,17 @@ impl Handoff {
         while columns.front().is_some_and(|(index, _)| *index < next) {
             columns.pop_front();
         }
-        let mut taken = Vec::new();
-        while taken.len() < limit
+        let mut run = Vec::new();
+        while run.len() < limit
             && columns
                 .front()
-                .is_some_and(|(index, _)| *index == next + taken.len() as u64)
+                .is_some_and(|(index, _)| *index == next + run.len() as u64)
         {
             if let Some(entry) = columns.pop_front() {
-                taken.push(entry);
+                run.push(entry);
             }
         }
-        taken
+        run
     }
 }
 
@@ -285,7 +285,8 @@ async fn read_lag(client: &Client) -> StoreResult<u64> {
 async fn index_pass(client: &mut Client, handoff: &Handoff) -> StoreResult<Pass> {
     let fail = |error| db_error("indexing events", error);
     let transaction = client.transaction().await.map_err(fail)?;
-    // Another indexer holding the row is indexing now: report the lag and let it work.
+
+    // Another indexer that has locked the row is indexing now: report the lag and let it work.
     let Some(locked) = transaction
         .query_opt(
             "SELECT next_idx FROM index_watermark FOR UPDATE SKIP LOCKED",
@@ -303,12 +304,15 @@ async fn index_pass(client: &mut Client, handoff: &Handoff) -> StoreResult<Pass>
     let next = locked.get::<_, i64>(0);
     let next = u64::try_from(next)
         .map_err(|_| StoreError::Corrupt(format!("the index watermark {next} is negative")))?;
+
     // Read the size before the chunks: every chunk below it is committed by then.
     let size = transaction
         .query_one("SELECT COALESCE(MAX(size), 0) FROM checkpoints", &[])
         .await
         .map_err(fail)?
         .get::<_, i64>(0) as u64;
+
+    // Columns of this process's own commits come from memory, the rest from the chunks.
     let mut decoded = handoff.take(next, PASS_LEAVES as usize);
     let mut expected = next + decoded.len() as u64;
     let rows = if decoded.is_empty() {
@@ -323,6 +327,7 @@ async fn index_pass(client: &mut Client, handoff: &Handoff) -> StoreResult<Pass>
     } else {
         Vec::new()
     };
+
     let mut problem = None;
     'chunks: for row in &rows {
         let chunk = match Chunk::from_row(row) {

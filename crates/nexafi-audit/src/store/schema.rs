@@ -167,8 +167,8 @@ $$;
 /// PostgreSQL schema v3: leaves stored in chunks and a query index filled after commit.
 ///
 /// The acknowledged transaction writes `leaf_chunks`, `event_ids` and `payloads` only.
-/// A chunk holds the leaves of consecutive indexes starting at `first_idx` and never
-/// crosses a multiple of 256, so the chunk holding index `i` starts between
+/// A chunk contains the leaves of consecutive indexes starting at `first_idx` and never
+/// crosses a multiple of 256, so the chunk containing index `i` starts between
 /// `i / 256 * 256` and `i`. The indexer copies the leaf fields into `event_index` and
 /// moves `index_watermark.next_idx` in the same transaction. Rows of an existing v2
 /// store move from `events` into the new tables, and `events` is dropped.
