@@ -616,3 +616,63 @@ async fn purge_skips_held_payloads() {
     assert_eq!(report.size, 4);
     server.stop().await;
 }
+
+/// Posts `body` as is, because the client only sends well-formed JSON.
+async fn post_raw(url: &str, token: &str, body: &'static str) -> (StatusCode, Value) {
+    let request = hyper::Request::builder()
+        .method(Method::POST)
+        .uri(url)
+        .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(http_body_util::Full::new(hyper::body::Bytes::from_static(
+            body.as_bytes(),
+        )))
+        .unwrap();
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let response = http.request(request).await.unwrap();
+    let status = response.status();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_states_position_once() {
+    let server = Server::start(ServiceConfig::default(), SequencerConfig::default()).await;
+    let token = server.token(&["admin"]).await;
+
+    let cases = [
+        (
+            "/v1/events",
+            "{\n  \"tenant\": \"acme\"\n  \"actor\": \"user:1\"\n}",
+            "expected `,` or `}` at line 3 column 3",
+        ),
+        (
+            "/v1/events/batch",
+            "{\"events\": [",
+            "EOF while parsing a list at line 1 column 12",
+        ),
+        (
+            "/v1/holds",
+            "{\"tenant\": acme}",
+            "expected value at line 1 column 12",
+        ),
+    ];
+    for (path, body, position) in cases {
+        let (status, reply) = post_raw(&format!("{}{path}", server.url), &token, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {reply}");
+        assert_eq!(reply["error"]["code"], "invalid_request", "{path}: {reply}");
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert_eq!(
+            message,
+            format!("request body is not valid JSON: {position}"),
+            "{path}"
+        );
+        assert_eq!(message.matches("line").count(), 1, "{message}");
+        assert_eq!(message.matches("column").count(), 1, "{message}");
+    }
+    server.stop().await;
+}
