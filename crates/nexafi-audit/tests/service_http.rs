@@ -617,6 +617,166 @@ async fn purge_skips_held_payloads() {
     server.stop().await;
 }
 
+/// Sends a GET request and returns the status and the JSON body.
+async fn get_error(client: &AuditClient, path: &str) -> (StatusCode, Value) {
+    let (status, body) = client.send(Method::GET, path, None).await.unwrap();
+    let body = serde_json::from_slice(&body)
+        .unwrap_or_else(|error| panic!("{path}: the body is not JSON ({error})"));
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_parameter_errors_name_field() {
+    let server = Server::start(ServiceConfig::default(), SequencerConfig::default()).await;
+    let client = server.client(Some(&server.token(&["admin"]).await));
+
+    // Path, the parameter that `field` must name, and the part of the message that states
+    // the fix.
+    let cases = [
+        (
+            "/v1/events?from=yesterday",
+            "from",
+            "expected an RFC 3339 time, such as `from=2026-12-01T00:00:00Z`, found `yesterday`",
+        ),
+        (
+            "/v1/events?to=2026-13-01T00:00:00Z",
+            "to",
+            "such as `to=2026-12-01T00:00:00Z`",
+        ),
+        ("/v1/events?after=last", "after", "such as `after=100`"),
+        (
+            "/v1/events?limit=ten",
+            "limit",
+            "expected an integer from 1 to 1000, such as `limit=100`, found `ten`",
+        ),
+        ("/v1/events?limit=0", "limit", "from 1 to 1000"),
+        ("/v1/events?limit=1001", "limit", "from 1 to 1000"),
+        (
+            "/v1/events?tenat=acme",
+            "tenat",
+            "unknown query parameter `tenat`; this endpoint takes tenant, actor",
+        ),
+        (
+            "/v1/events?actor=a&actor=b",
+            "actor",
+            "is given more than once; give it once",
+        ),
+        (
+            "/v1/proof/inclusion?index=first",
+            "index",
+            "expected a leaf index (a non-negative integer), such as `index=0`, found `first`",
+        ),
+        ("/v1/proof/inclusion?index=-1", "index", "found `-1`"),
+        (
+            "/v1/proof/inclusion?index=0&size=abc",
+            "size",
+            "expected a tree size (a non-negative integer), such as `size=10`, found `abc`",
+        ),
+        (
+            "/v1/proof/inclusion?size=10",
+            "index",
+            "missing query parameter `index`: add a leaf index (a non-negative integer), such as `index=0`",
+        ),
+        (
+            "/v1/proof/inclusion",
+            "index",
+            "missing query parameter `index`",
+        ),
+        (
+            "/v1/proof/consistency?from=one",
+            "from",
+            "expected a tree size (a non-negative integer), such as `from=10`, found `one`",
+        ),
+        (
+            "/v1/proof/consistency?from=1&to=2.5",
+            "to",
+            "such as `to=20`, found `2.5`",
+        ),
+        (
+            "/v1/proof/consistency?to=3",
+            "from",
+            "missing query parameter `from`: add a tree size (a non-negative integer), such as `from=10`",
+        ),
+        (
+            "/v1/proof/consistency?from=1&size=2",
+            "size",
+            "this endpoint takes from, to",
+        ),
+    ];
+    for (path, field, fix) in cases {
+        let (status, body) = get_error(&client, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_request", "{path}: {body}");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(fix), "{path}: {message}");
+    }
+
+    // A long rejected value is cut in the message.
+    let long = "9".repeat(100);
+    let (status, body) = get_error(&client, &format!("/v1/proof/inclusion?index={long}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("found `{}...`", &long[..40])),
+        "{message}"
+    );
+
+    // Valid parameters pass the checks and reach the empty log.
+    for path in [
+        "/v1/events?tenant=acme&from=2026-12-01T00:00:00Z&after=0&limit=5",
+        "/v1/proof/inclusion?index=0&size=1",
+        "/v1/proof/consistency?from=0&to=1",
+    ] {
+        let (status, body) = get_error(&client, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+
+    // With one entry in the log, a size or index beyond the tree names the parameter that
+    // is too large.
+    client
+        .json(Method::POST, "/v1/events", Some(&event_json("user:1")))
+        .await
+        .unwrap();
+    let cases = [
+        (
+            "/v1/proof/inclusion?index=1",
+            "index",
+            "expected a leaf index below the tree size 1, such as `index=0`, found `1`",
+        ),
+        (
+            "/v1/proof/inclusion?index=0&size=2",
+            "size",
+            "expected a tree size of at most 1, the latest checkpoint, such as `size=1`, found `2`",
+        ),
+        (
+            "/v1/proof/consistency?from=0&to=2",
+            "to",
+            "such as `to=1`, found `2`",
+        ),
+        (
+            "/v1/proof/consistency?from=1&to=0",
+            "from",
+            "expected a tree size of at most `to`, here 0, such as `from=0`, found `1`",
+        ),
+    ];
+    for (path, field, fix) in cases {
+        let (status, body) = get_error(&client, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["field"], field, "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(fix), "{path}: {message}");
+    }
+    for path in [
+        "/v1/proof/inclusion?index=0&size=1",
+        "/v1/proof/consistency?from=0&to=1",
+    ] {
+        let (status, body) = get_error(&client, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    server.stop().await;
+}
+
 /// Posts `body` as is, because the client only sends well-formed JSON.
 async fn post_raw(url: &str, token: &str, body: &'static str) -> (StatusCode, Value) {
     let request = hyper::Request::builder()

@@ -40,6 +40,15 @@ impl ApiError {
         }
     }
 
+    /// Builds the 400 error for a query-string parameter. `message` is the whole text, and
+    /// `field` names the parameter.
+    pub fn parameter(name: &str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            field: Some(name.to_owned()),
+        }
+    }
+
     pub fn bad(message: impl Into<String>) -> ApiError {
         ApiError::BadRequest {
             message: message.into(),

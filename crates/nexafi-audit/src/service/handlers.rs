@@ -3,6 +3,8 @@
 //! list reaches only events of those tenants: other tenants' events get 403, and queries
 //! return only its tenants.
 
+use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::Json;
@@ -132,33 +134,102 @@ pub(super) async fn append_batch<S: AuditStore>(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct QueryParams {
-    tenant: Option<String>,
-    actor: Option<String>,
-    resource: Option<String>,
-    action: Option<String>,
-    /// RFC 3339, inclusive.
-    from: Option<String>,
-    /// RFC 3339, exclusive.
-    to: Option<String>,
-    after: Option<u64>,
-    limit: Option<u32>,
+/// The query-string parameters of one request by name. The handlers parse each value
+/// themselves, so every error names the parameter in `field`.
+struct QueryParams(HashMap<String, String>);
+
+type RawParams = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+impl QueryParams {
+    /// Collects the parameters, rejecting a name outside `known` and a name given twice.
+    fn collect(raw: RawParams, known: &[&str]) -> Result<QueryParams, ApiError> {
+        let Query(pairs) = raw.map_err(|rejection| {
+            ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
+        })?;
+        let mut values = HashMap::new();
+        for (name, value) in pairs {
+            if !known.contains(&name.as_str()) {
+                let message = format!(
+                    "unknown query parameter `{name}`; this endpoint takes {}",
+                    known.join(", ")
+                );
+                return Err(ApiError::parameter(&name, message));
+            }
+            if values.contains_key(&name) {
+                let message =
+                    format!("query parameter `{name}` is given more than once; give it once");
+                return Err(ApiError::parameter(&name, message));
+            }
+            values.insert(name, value);
+        }
+        Ok(QueryParams(values))
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+
+    /// Parses an optional parameter. `expected` describes a valid value and `example` is
+    /// one, both for the error message.
+    fn parse<T: FromStr>(
+        &self,
+        name: &str,
+        expected: &str,
+        example: &str,
+    ) -> Result<Option<T>, ApiError> {
+        let Some(value) = self.0.get(name) else {
+            return Ok(None);
+        };
+        value
+            .parse()
+            .map(Some)
+            .map_err(|_| invalid_parameter(name, value, expected, example))
+    }
+
+    /// Parses a parameter the endpoint cannot do without.
+    fn required<T: FromStr>(
+        &self,
+        name: &str,
+        expected: &str,
+        example: &str,
+    ) -> Result<T, ApiError> {
+        self.parse(name, expected, example)?.ok_or_else(|| {
+            ApiError::parameter(
+                name,
+                format!(
+                    "missing query parameter `{name}`: add {expected}, such as `{name}={example}`"
+                ),
+            )
+        })
+    }
 }
 
-fn parse_time(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
-    text.map(|text| {
-        text.parse::<Timestamp>()
-            .map(|time| time.as_microsecond())
-            .map_err(|_| {
-                ApiError::field(FieldError::new(
-                    field,
-                    "must be an RFC 3339 time such as 2026-12-01T00:00:00Z",
-                ))
-            })
-    })
-    .transpose()
+/// Maximum characters of a rejected value that an error message repeats.
+const MAX_SHOWN_VALUE_CHARS: usize = 40;
+
+fn invalid_parameter(name: &str, value: &str, expected: &str, example: &str) -> ApiError {
+    let mut excerpt: String = value.chars().take(MAX_SHOWN_VALUE_CHARS).collect();
+    if excerpt.len() < value.len() {
+        excerpt.push_str("...");
+    }
+    ApiError::parameter(
+        name,
+        format!(
+            "invalid query parameter `{name}`: expected {expected}, such as `{name}={example}`, found `{excerpt}`"
+        ),
+    )
+}
+
+// Descriptions of valid values, for error messages.
+const TREE_SIZE: &str = "a tree size (a non-negative integer)";
+const LEAF_INDEX: &str = "a leaf index (a non-negative integer)";
+const RFC3339_TIME: &str = "an RFC 3339 time";
+const TIME_EXAMPLE: &str = "2026-12-01T00:00:00Z";
+
+/// Parses an RFC 3339 time parameter into microseconds since the Unix epoch.
+fn parse_time(params: &QueryParams, name: &str) -> Result<Option<i64>, ApiError> {
+    let time: Option<Timestamp> = params.parse(name, RFC3339_TIME, TIME_EXAMPLE)?;
+    Ok(time.map(|time| time.as_microsecond()))
 }
 
 async fn latest<S: AuditStore>(app: &App<S>) -> Result<StoredCheckpoint, ApiError> {
@@ -210,34 +281,45 @@ async fn events_with_proofs<S: AuditStore>(
 pub(super) async fn query<S: AuditStore>(
     State(app): AppState<S>,
     headers: HeaderMap,
-    params: Result<Query<QueryParams>, QueryRejection>,
+    raw: RawParams,
 ) -> Result<Json<Value>, ApiError> {
     let token = app.authorize(&headers, Scope::Read).await?;
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
-    })?;
-    if let Some(tenant) = &params.tenant {
+    let params = QueryParams::collect(
+        raw,
+        &[
+            "tenant", "actor", "resource", "action", "from", "to", "after", "limit",
+        ],
+    )?;
+    let tenant = params.text("tenant");
+    if let Some(tenant) = &tenant {
         require_tenant(&token, tenant)?;
     }
-    let limit = params.limit.unwrap_or(100);
-    if limit == 0 || limit > app.config.max_query_rows {
-        return Err(ApiError::field(FieldError::new(
+    let max_rows = app.config.max_query_rows;
+    let limit_expected = format!("an integer from 1 to {max_rows}");
+    let limit = params
+        .parse("limit", &limit_expected, "100")?
+        .unwrap_or(100);
+    if limit == 0 || limit > max_rows {
+        return Err(invalid_parameter(
             "limit",
-            format!("must be from 1 to {}", app.config.max_query_rows),
-        )));
+            &limit.to_string(),
+            &limit_expected,
+            "100",
+        ));
     }
-    if let Some(tenant) = &params.tenant {
+    if let Some(tenant) = &tenant {
         record_tenants([tenant.as_str()]);
     }
     let query = EventQuery {
-        tenant: params.tenant,
+        tenant,
         tenants: token.tenants.clone(),
-        actor: params.actor,
-        resource: params.resource,
-        action: params.action,
-        from_us: parse_time("from", params.from.as_deref())?,
-        to_us: parse_time("to", params.to.as_deref())?,
-        after_index: params.after,
+        actor: params.text("actor"),
+        resource: params.text("resource"),
+        action: params.text("action"),
+        // `from` is inclusive and `to` exclusive.
+        from_us: parse_time(&params, "from")?,
+        to_us: parse_time(&params, "to")?,
+        after_index: params.parse("after", LEAF_INDEX, "100")?,
         limit,
     };
     let checkpoint = latest(&app).await?;
@@ -370,42 +452,38 @@ pub(super) async fn checkpoint_text<S: AuditStore>(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct InclusionParams {
-    index: u64,
-    size: Option<u64>,
-}
-
 pub(super) async fn inclusion<S: AuditStore>(
     State(app): AppState<S>,
     headers: HeaderMap,
-    params: Result<Query<InclusionParams>, QueryRejection>,
+    raw: RawParams,
 ) -> Result<Json<Value>, ApiError> {
     let token = app.authorize(&headers, Scope::Read).await?;
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
-    })?;
+    let params = QueryParams::collect(raw, &["index", "size"])?;
+    let index: u64 = params.required("index", LEAF_INDEX, "0")?;
+    let size: Option<u64> = params.parse("size", TREE_SIZE, "10")?;
     let checkpoint = latest(&app).await?;
-    let size = params.size.unwrap_or(checkpoint.size);
-    if size > checkpoint.size || params.index >= size {
-        return Err(ApiError::field(FieldError::new(
-            "index",
-            format!(
-                "index must be below size, and size at most {}",
-                checkpoint.size
-            ),
-        )));
+    let latest_size = checkpoint.size;
+    let size = size.unwrap_or(latest_size);
+    if size > latest_size {
+        return Err(invalid_parameter(
+            "size",
+            &size.to_string(),
+            &format!("a tree size of at most {latest_size}, the latest checkpoint"),
+            &latest_size.to_string(),
+        ));
     }
-    let proofs = build_proofs(
-        app.store.as_ref(),
-        Default::default(),
-        &[params.index],
-        size,
-    )
-    .await
-    .map_err(ApiError::Internal)?;
-    let event = app.store.event_by_index(params.index).await?;
+    if index >= size {
+        return Err(invalid_parameter(
+            "index",
+            &index.to_string(),
+            &format!("a leaf index below the tree size {size}"),
+            "0",
+        ));
+    }
+    let proofs = build_proofs(app.store.as_ref(), Default::default(), &[index], size)
+        .await
+        .map_err(ApiError::Internal)?;
+    let event = app.store.event_by_index(index).await?;
     if let Some(event) = &event {
         require_tenant(&token, &event.columns.tenant)?;
     } else {
@@ -413,41 +491,44 @@ pub(super) async fn inclusion<S: AuditStore>(
     }
     let leaf = event.map(|e| e.leaf);
     Ok(Json(json!({
-        "index": params.index,
+        "index": index,
         "tree_size": size,
         "leaf": leaf.map(|leaf| String::from_utf8_lossy(&leaf).into_owned()),
-        "inclusion_proof": proofs.get(&params.index).map(|p| b64_list(p)).unwrap_or_default(),
+        "inclusion_proof": proofs.get(&index).map(|p| b64_list(p)).unwrap_or_default(),
     })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ConsistencyParams {
-    from: u64,
-    to: Option<u64>,
 }
 
 pub(super) async fn consistency<S: AuditStore>(
     State(app): AppState<S>,
     headers: HeaderMap,
-    params: Result<Query<ConsistencyParams>, QueryRejection>,
+    raw: RawParams,
 ) -> Result<Json<Value>, ApiError> {
     app.authorize(&headers, Scope::Audit).await?;
-    let Query(params) = params.map_err(|rejection| {
-        ApiError::bad(format!("invalid query string: {}", rejection.body_text()))
-    })?;
+    let params = QueryParams::collect(raw, &["from", "to"])?;
+    let from: u64 = params.required("from", TREE_SIZE, "10")?;
+    let to: Option<u64> = params.parse("to", TREE_SIZE, "20")?;
     let checkpoint = latest(&app).await?;
-    let to = params.to.unwrap_or(checkpoint.size);
-    if to > checkpoint.size || params.from > to {
-        return Err(ApiError::field(FieldError::new(
-            "from",
-            format!("need from <= to <= {}", checkpoint.size),
-        )));
+    let latest_size = checkpoint.size;
+    let to = to.unwrap_or(latest_size);
+    if to > latest_size {
+        return Err(invalid_parameter(
+            "to",
+            &to.to_string(),
+            &format!("a tree size of at most {latest_size}, the latest checkpoint"),
+            &latest_size.to_string(),
+        ));
     }
-    let (proof, from_root, to_root) =
-        consistency_between(app.store.as_ref(), params.from, to).await?;
+    if from > to {
+        return Err(invalid_parameter(
+            "from",
+            &from.to_string(),
+            &format!("a tree size of at most `to`, here {to}"),
+            &to.to_string(),
+        ));
+    }
+    let (proof, from_root, to_root) = consistency_between(app.store.as_ref(), from, to).await?;
     Ok(Json(json!({
-        "from": params.from,
+        "from": from,
         "to": to,
         "from_root": BASE64.encode(from_root),
         "to_root": BASE64.encode(to_root),
