@@ -252,8 +252,8 @@ fn average_batch_size(metrics: &str) -> f64 {
     }
 }
 
-/// Loads the same rows that a commit writes synchronously (leaf chunks, event ids and
-/// payloads) with binary COPY, `batch` events per transaction, into a fresh schema with
+/// Loads the same rows that a commit writes synchronously (leaf chunks, payload chunks
+/// and event ids) with binary COPY, `batch` events per transaction, into a fresh schema with
 /// the same tables and indexes but no sequencer, tiles, checkpoints or indexer.
 async fn raw_copy(batch: usize, seconds: u64) -> f64 {
     let schema = schema_name("copy");
@@ -285,20 +285,41 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
         let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA_ARRAY]);
         pin_mut!(writer);
         // Chunks never cross a multiple of 256, as in the store.
+        let mut chunks = Vec::new();
         let mut offset = 0;
         while offset < sealed.len() {
             let first = rows + offset as u64;
             let end = (offset + (256 - first % 256) as usize).min(sealed.len());
-            let leaves: Vec<&[u8]> = sealed[offset..end]
-                .iter()
-                .map(|event| event.leaf.as_slice())
-                .collect();
+            chunks.push((first as i64, &sealed[offset..end]));
+            offset = end;
+        }
+        for (first, events) in &chunks {
+            let leaves: Vec<&[u8]> = events.iter().map(|event| event.leaf.as_slice()).collect();
             writer
                 .as_mut()
-                .write(&[&(first as i64), &leaves])
+                .write(&[first, &leaves])
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            offset = end;
+        }
+        writer.finish().await.unwrap_or_else(|e| panic!("{e}"));
+        let sink = transaction
+            .copy_in("COPY payload_chunks (first_idx, live, salts, payloads) FROM STDIN BINARY")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writer = BinaryCopyInWriter::new(
+            sink,
+            &[Type::INT8, Type::INT4, Type::BYTEA_ARRAY, Type::TEXT_ARRAY],
+        );
+        pin_mut!(writer);
+        for (first, events) in &chunks {
+            let live = events.len() as i32;
+            let salts: Vec<&[u8]> = events.iter().map(|event| &event.salt[..]).collect();
+            let payloads: Vec<&str> = events.iter().map(|event| event.payload.as_str()).collect();
+            writer
+                .as_mut()
+                .write(&[first, &live, &salts, &payloads])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         writer.finish().await.unwrap_or_else(|e| panic!("{e}"));
         let sink = transaction
@@ -315,22 +336,6 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
             writer
                 .as_mut()
                 .write(&[&c.event_id, &index])
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        writer.finish().await.unwrap_or_else(|e| panic!("{e}"));
-        let sink = transaction
-            .copy_in("COPY payloads (idx, salt, payload) FROM STDIN BINARY")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::BYTEA, Type::TEXT]);
-        pin_mut!(writer);
-        for (offset, event) in sealed.iter().enumerate() {
-            let index = (rows + offset as u64) as i64;
-            let salt: &[u8] = &event.salt;
-            writer
-                .as_mut()
-                .write(&[&index, &salt, &event.payload])
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
         }

@@ -471,12 +471,43 @@ async fn v2_store_upgrades_to_chunks() {
         count_rows(&schema, "SELECT COUNT(*) FROM event_index").await,
         600
     );
-    let old_table = count_rows(
+    // Payload chunks match the leaf chunks, with the erased payload NULL and not live.
+    let payload_chunks = count_rows(
         &schema,
-        "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'events'",
+        "SELECT COUNT(*) FROM payload_chunks p JOIN leaf_chunks l USING (first_idx) \
+         WHERE cardinality(p.payloads) = cardinality(l.leaves) \
+         AND cardinality(p.salts) = cardinality(l.leaves) \
+         AND p.live = CASE p.first_idx WHEN 0 THEN 255 ELSE cardinality(l.leaves) END",
     )
     .await;
-    assert_eq!(old_table, 0);
+    assert_eq!(payload_chunks, 3);
+    let erased = count_rows(
+        &schema,
+        "SELECT COUNT(*) FROM payload_chunks WHERE first_idx = 0 \
+         AND payloads[8] IS NULL AND salts[8] IS NULL AND payloads[9] IS NOT NULL",
+    )
+    .await;
+    assert_eq!(erased, 1);
+    for table in ["events", "payloads"] {
+        let old_table = count_rows(
+            &schema,
+            &format!(
+                "SELECT COUNT(*) FROM pg_tables \
+                 WHERE schemaname = current_schema() AND tablename = '{table}'"
+            ),
+        )
+        .await;
+        assert_eq!(old_table, 0, "{table} is still there");
+    }
+    // The query columns compare byte by byte.
+    let byte_order = count_rows(
+        &schema,
+        "SELECT COUNT(*) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = 'event_index' \
+         AND collation_name = 'C'",
+    )
+    .await;
+    assert_eq!(byte_order, 4);
     for query in queries() {
         let expected = sqlite.query(&query).await.unwrap();
         let found = postgres.query(&query).await.unwrap();
@@ -585,4 +616,95 @@ async fn blocked_indexer_reports_its_lag() {
     common::wait_for_index(&store, 25).await;
     indexer.stop().await;
     common::drop_schema(&store).await;
+}
+
+/// Erasure clears the salt and the payload inside their chunk and lowers the chunk's
+/// count of live payloads once per payload, also when one request erases payloads of
+/// several chunks or erases a payload again. Purge candidates skip erased payloads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_clears_payloads_in_their_chunks() {
+    let postgres = Arc::new(common::postgres().await);
+    let signer = common::signer();
+    let (handle, task) = common::sequencer(Arc::clone(&postgres), Arc::clone(&signer)).await;
+    let events: Vec<NewEvent> = (0..300).map(event).collect();
+    // Chunks (0, 200), (200, 56) and (256, 44).
+    handle.append(events[..200].to_vec()).await.unwrap();
+    handle.append(events[200..].to_vec()).await.unwrap();
+    let erase = |indexes: &'static [u64]| {
+        let postgres = Arc::clone(&postgres);
+        let handle = handle.clone();
+        async move {
+            let mut erasures = Vec::new();
+            for &index in indexes {
+                let target = postgres.event_by_index(index).await.unwrap().unwrap();
+                let event = erasure_event(&target, "test", ERASE_ACTION, "GDPR request").unwrap();
+                erasures.push(Erasure { index, event });
+            }
+            handle.erase(erasures).await.unwrap();
+        }
+    };
+    erase(&[10, 199, 200, 260]).await;
+    erase(&[10]).await;
+    erase(&[10, 11]).await;
+
+    let schema = postgres.schema().to_owned();
+    let live = |first: u64| {
+        let schema = schema.clone();
+        async move {
+            count_rows(
+                &schema,
+                &format!("SELECT live::int8 FROM payload_chunks WHERE first_idx = {first}"),
+            )
+            .await
+        }
+    };
+    assert_eq!(live(0).await, 197);
+    assert_eq!(live(200).await, 55);
+    assert_eq!(live(256).await, 43);
+    let cleared = count_rows(
+        &schema,
+        "SELECT COUNT(*) FROM payload_chunks \
+         WHERE (first_idx = 0 AND payloads[11] IS NULL AND salts[11] IS NULL \
+                AND payloads[12] IS NULL AND payloads[200] IS NULL AND payloads[13] IS NOT NULL) \
+            OR (first_idx = 200 AND payloads[1] IS NULL AND salts[1] IS NULL) \
+            OR (first_idx = 256 AND payloads[5] IS NULL AND payloads[4] IS NOT NULL)",
+    )
+    .await;
+    assert_eq!(cleared, 3);
+
+    let erased = [10, 11, 199, 200, 260];
+    for index in erased {
+        let event = postgres.event_by_index(index).await.unwrap().unwrap();
+        assert!(event.payload.is_none(), "payload {index} is still there");
+    }
+    assert!(
+        postgres
+            .event_by_index(12)
+            .await
+            .unwrap()
+            .unwrap()
+            .payload
+            .is_some()
+    );
+    let metrics = Arc::new(Metrics::new());
+    let indexer = postgres.start_indexer(metrics).await.unwrap();
+    common::wait_for_index(&postgres, 307).await;
+    indexer.stop().await;
+    let tomorrow = jiff::Timestamp::now().as_microsecond() + 86_400_000_000;
+    let candidates = postgres
+        .payloads_recorded_before(tomorrow, 1000)
+        .await
+        .unwrap();
+    let indexes: Vec<u64> = candidates.iter().map(|event| event.index).collect();
+    assert_eq!(indexes.len(), 307 - erased.len());
+    assert!(erased.iter().all(|index| !indexes.contains(index)));
+
+    drop(handle);
+    task.await.unwrap();
+    let (report, _) = audit_store(postgres.as_ref(), &signer.verifier(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.size, 307);
+    assert_eq!(report.payloads_erased, 5);
+    common::drop_schema(&postgres).await;
 }

@@ -234,7 +234,8 @@ async fn postgres_app_role_is_append_only() {
     admin
         .batch_execute(&as_app(
             "SELECT COUNT(*) FROM leaf_chunks; SELECT COUNT(*) FROM event_index; \
-             UPDATE index_watermark SET next_idx = next_idx; DELETE FROM payloads WHERE idx < 0",
+             UPDATE index_watermark SET next_idx = next_idx; \
+             UPDATE payload_chunks SET live = live WHERE first_idx < 0",
         ))
         .await
         .unwrap();
@@ -250,7 +251,7 @@ async fn written_rows(store: &nexafi_audit::store::postgres::PostgresStore) -> (
     let schema = store.schema();
     let count = |table: &str| format!("SELECT COUNT(*) FROM {schema}.{table}");
     let mut counts = Vec::new();
-    for table in ["event_ids", "payloads", "checkpoints"] {
+    for table in ["event_ids", "payload_chunks", "checkpoints"] {
         let row = client.query_one(&count(table), &[]).await.unwrap();
         counts.push(row.get::<_, i64>(0));
     }
@@ -277,7 +278,7 @@ async fn postgres_failed_commit_writes_nothing() {
         )
         .await
         .unwrap();
-    for table in ["payloads", "checkpoints"] {
+    for table in ["payload_chunks", "checkpoints"] {
         store
             .execute_raw(&format!(
                 "CREATE TRIGGER fail_batch BEFORE INSERT ON {table} \

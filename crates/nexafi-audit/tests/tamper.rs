@@ -3,10 +3,10 @@
 //! the tampered store fail too), on SQLite and PostgreSQL. The database administrator
 //! is the attacker here, so each case first removes the append-only triggers.
 //!
-//! On PostgreSQL, leaves live in chunk rows (`leaf_chunks`) and the query columns in
-//! `event_index`. So the row cases there change a leaf inside a chunk and delete or
-//! swap chunk rows. One more case swaps two leaves of one chunk together with their
-//! payloads and index rows.
+//! On PostgreSQL, leaves and payloads live in chunk rows (`leaf_chunks`,
+//! `payload_chunks`) and the query columns in `event_index`. So the row cases there
+//! change a leaf or a payload inside a chunk and delete or swap chunk rows. One more
+//! case swaps two leaves of one chunk together with their payloads and index rows.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -162,6 +162,19 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
             Tamper::DeleteId => {
                 return format!("DELETE FROM event_ids WHERE idx = {index}");
             }
+            // Entry 7's payload is erased, so payload cases change entry 8 instead.
+            Tamper::Payload | Tamper::Salt | Tamper::DeletePayload => {
+                let slot = if index == 7 { slot + 1 } else { slot };
+                let change = match tamper {
+                    Tamper::Payload => format!("payloads[{slot}] = payloads[{slot}] || ' '"),
+                    Tamper::Salt => {
+                        let salt = format!("salts[{slot}]");
+                        format!("{salt} = {}", flip(&salt))
+                    }
+                    _ => format!("payloads[{slot}] = NULL, salts[{slot}] = NULL"),
+                };
+                return format!("UPDATE payload_chunks SET {change} WHERE first_idx = {first}");
+            }
             Tamper::SwapLeaves => {
                 assert!(count >= 2, "chunk {first} has one leaf, nothing to swap");
                 let other = first + (slot + (seed / 7) % (count - 1)) % count;
@@ -169,8 +182,8 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
                 return format!(
                     "UPDATE leaf_chunks SET leaves[{slot}] = leaves[{other_slot}], leaves[{other_slot}] = leaves[{slot}] \
                      WHERE first_idx = {first}; \
-                     UPDATE payloads SET idx = -1 WHERE idx = {index}; UPDATE payloads SET idx = {index} WHERE idx = {other}; \
-                     UPDATE payloads SET idx = {other} WHERE idx = -1; \
+                     UPDATE payload_chunks SET payloads[{slot}] = payloads[{other_slot}], payloads[{other_slot}] = payloads[{slot}], \
+                     salts[{slot}] = salts[{other_slot}], salts[{other_slot}] = salts[{slot}] WHERE first_idx = {first}; \
                      UPDATE event_index SET idx = -1 WHERE idx = {index}; UPDATE event_index SET idx = {index} WHERE idx = {other}; \
                      UPDATE event_index SET idx = {other} WHERE idx = -1"
                 );
@@ -335,7 +348,7 @@ async fn clone_schema(source: &PostgresStore, target: &str) {
         "event_ids",
         "event_index",
         "index_watermark",
-        "payloads",
+        "payload_chunks",
         "tiles",
         "partial_tiles",
         "checkpoints",

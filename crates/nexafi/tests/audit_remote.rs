@@ -464,7 +464,11 @@ fn postgres_verify_url_checks_payloads() {
             let store = PostgresStore::connect(POSTGRES, &schema).await.unwrap();
             store
                 .execute_raw(&format!(
-                    "UPDATE payloads SET payload = replace(payload, 'INV-', 'INV-9') WHERE idx = {index}"
+                    "UPDATE payload_chunks \
+                     SET payloads[{index} - first_idx + 1] = \
+                         replace(payloads[{index} - first_idx + 1], 'INV-', 'INV-9') \
+                     WHERE first_idx = \
+                         (SELECT MAX(first_idx) FROM payload_chunks WHERE first_idx <= {index})"
                 ))
                 .await
                 .unwrap();

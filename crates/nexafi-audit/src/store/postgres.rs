@@ -2,8 +2,8 @@
 //! committed with the server's `synchronous_commit` (on by default), so an acknowledged
 //! event is on disk.
 //!
-//! The commit writes leaves in chunks (`leaf_chunks`), the event id lookup (`event_ids`)
-//! and the payloads. The query columns go into `event_index` later, from the indexer
+//! The commit writes leaves and payloads in chunks (`leaf_chunks`, `payload_chunks`)
+//! and the event id lookup (`event_ids`). The query columns go into `event_index` later, from the indexer
 //! task in [`super::postgres_indexer`]. Reads stay exact while the indexer lags: rows at
 //! or past `index_watermark.next_idx` are decoded from their leaves.
 //!
@@ -40,33 +40,38 @@ const TAIL_CHUNKS: i64 = 64;
 
 /// The writer's statements, prepared once on its connection.
 struct WriteStatements {
+    /// A leaf chunk and its payload chunk.
     chunk: Statement,
     event_ids: Statement,
-    payloads: Statement,
     /// Full tiles, partial tiles, erased payloads and the checkpoint in one statement.
     finish: Statement,
 }
 
 impl WriteStatements {
     async fn prepare(client: &Client) -> StoreResult<WriteStatements> {
-        let prepare = |sql: &'static str| async move {
+        let prepare = |sql: String| async move {
             client
-                .prepare(sql)
+                .prepare(&sql)
                 .await
                 .map_err(|error| db_error("preparing the write statements", error))
         };
         Ok(WriteStatements {
-            chunk: prepare("INSERT INTO leaf_chunks (first_idx, leaves) VALUES ($1, $2)").await?,
+            chunk: prepare(
+                "WITH leaves AS (INSERT INTO leaf_chunks (first_idx, leaves) VALUES ($1, $2)) \
+                 INSERT INTO payload_chunks (first_idx, live, salts, payloads) \
+                 VALUES ($1, cardinality($4::text[]), $3, $4)"
+                    .to_owned(),
+            )
+            .await?,
             event_ids: prepare(
-                "INSERT INTO event_ids (event_id, idx) SELECT * FROM unnest($1::uuid[], $2::int8[])",
+                "INSERT INTO event_ids (event_id, idx) SELECT * FROM unnest($1::uuid[], $2::int8[])"
+                    .to_owned(),
             )
             .await?,
-            payloads: prepare(
-                "INSERT INTO payloads (idx, salt, payload) \
-                 SELECT * FROM unnest($1::int8[], $2::bytea[], $3::text[])",
-            )
-            .await?,
-            finish: prepare(
+            // An erased payload becomes NULL in its chunk, salt included. Each erased index
+            // is looked up in its chunk as reads do, and the chunk's `live` count drops by
+            // the payloads that were still there.
+            finish: prepare(format!(
                 "WITH full_tiles AS ( \
                      INSERT INTO tiles (level, idx, hashes) \
                      SELECT * FROM unnest($1::int2[], $2::int8[], $3::bytea[])), \
@@ -74,9 +79,26 @@ impl WriteStatements {
                      INSERT INTO partial_tiles (level, idx, hashes) \
                      SELECT * FROM unnest($4::int2[], $5::int8[], $6::bytea[]) \
                      ON CONFLICT (level) DO UPDATE SET idx = excluded.idx, hashes = excluded.hashes), \
-                 erased AS (DELETE FROM payloads WHERE idx = ANY($7::int8[])) \
-                 INSERT INTO checkpoints (size, root, note) VALUES ($8, $9, $10)",
-            )
+                 targets AS ( \
+                     SELECT t.first_idx, array_agg((t.idx - t.first_idx + 1)::int4) AS positions \
+                     FROM (SELECT e.idx, (SELECT MAX(c.first_idx) FROM payload_chunks c \
+                                          WHERE c.first_idx BETWEEN e.idx / {CHUNK_BLOCK} * {CHUNK_BLOCK} \
+                                          AND e.idx) AS first_idx \
+                           FROM unnest($7::int8[]) AS e(idx)) AS t \
+                     WHERE t.first_idx IS NOT NULL GROUP BY t.first_idx), \
+                 erased AS ( \
+                     UPDATE payload_chunks c \
+                     SET salts = (SELECT array_agg(CASE WHEN u.o = ANY(g.positions) THEN NULL ELSE u.v END \
+                                                   ORDER BY u.o) \
+                                  FROM unnest(c.salts) WITH ORDINALITY AS u(v, o)), \
+                         payloads = (SELECT array_agg(CASE WHEN u.o = ANY(g.positions) THEN NULL ELSE u.v END \
+                                                      ORDER BY u.o) \
+                                     FROM unnest(c.payloads) WITH ORDINALITY AS u(v, o)), \
+                         live = c.live - (SELECT COUNT(*) FROM unnest(g.positions) AS p(at) \
+                                          WHERE c.payloads[p.at] IS NOT NULL) \
+                     FROM targets g WHERE c.first_idx = g.first_idx) \
+                 INSERT INTO checkpoints (size, root, note) VALUES ($8, $9, $10)"
+            ))
             .await?,
         })
     }
@@ -463,28 +485,31 @@ impl Selection<'_> {
         result.map_err(|error| db_error(operation, error))
     }
 
-    /// Reads the selected leaves from their chunks, in index order.
-    async fn leaves(
+    /// Reads the chunks of `table` (`leaf_chunks` or `payload_chunks`) that contain the
+    /// selected indexes, as `first_idx` followed by `columns`, in index order.
+    async fn chunk_rows(
         self,
         client: &Client,
+        table: &str,
+        columns: &str,
         operation: &'static str,
-    ) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+    ) -> StoreResult<Vec<Row>> {
         let result = match self {
             Selection::Range(start, end) => {
+                let sql = format!(
+                    "SELECT first_idx, {columns} FROM {table} \
+                     WHERE first_idx >= $1 AND first_idx < $2 ORDER BY first_idx"
+                );
                 client
-                    .query(
-                        "SELECT first_idx, leaves FROM leaf_chunks \
-                         WHERE first_idx >= $1 AND first_idx < $2 ORDER BY first_idx",
-                        &[&block_start(start.max(0) as u64), &end],
-                    )
+                    .query(&sql, &[&block_start(start.max(0) as u64), &end])
                     .await
             }
             // For each requested index, the chunk containing it is the last one that starts
             // in its block at or before it.
             Selection::Indexes(indexes) => {
                 let sql = format!(
-                    "SELECT first_idx, leaves FROM leaf_chunks WHERE first_idx IN ( \
-                         SELECT (SELECT MAX(c.first_idx) FROM leaf_chunks c \
+                    "SELECT first_idx, {columns} FROM {table} WHERE first_idx IN ( \
+                         SELECT (SELECT MAX(c.first_idx) FROM {table} c \
                                  WHERE c.first_idx BETWEEN w.idx / {CHUNK_BLOCK} * {CHUNK_BLOCK} \
                                  AND w.idx) \
                          FROM unnest($1::int8[]) AS w(idx)) \
@@ -493,19 +518,35 @@ impl Selection<'_> {
                 client.query(&sql, &[&indexes]).await
             }
         };
-        let rows = result.map_err(|error| db_error(operation, error))?;
+        result.map_err(|error| db_error(operation, error))
+    }
+
+    /// Returns a test of whether an index is selected.
+    fn contains(self) -> impl Fn(u64) -> bool {
         let wanted: HashSet<i64> = match self {
             Selection::Range(..) => HashSet::new(),
             Selection::Indexes(indexes) => indexes.iter().copied().collect(),
         };
+        move |index| match self {
+            Selection::Range(start, end) => (start..end).contains(&(index as i64)),
+            Selection::Indexes(_) => wanted.contains(&(index as i64)),
+        }
+    }
+
+    /// Reads the selected leaves from their chunks, in index order.
+    async fn leaves(
+        self,
+        client: &Client,
+        operation: &'static str,
+    ) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        let rows = self
+            .chunk_rows(client, "leaf_chunks", "leaves", operation)
+            .await?;
+        let selected = self.contains();
         let mut leaves = Vec::new();
         for row in &rows {
             for (index, leaf) in Chunk::from_row(row)?.into_indexed() {
-                let selected = match self {
-                    Selection::Range(start, end) => (start..end).contains(&(index as i64)),
-                    Selection::Indexes(_) => wanted.contains(&(index as i64)),
-                };
-                if selected {
+                if selected(index) {
                     leaves.push((index, leaf));
                 }
             }
@@ -513,25 +554,62 @@ impl Selection<'_> {
         Ok(leaves)
     }
 
+    /// Reads the selected payloads that are not erased from their chunks.
     async fn payloads(
         self,
         client: &Client,
         operation: &'static str,
     ) -> StoreResult<HashMap<u64, StoredPayload>> {
         let rows = self
-            .query(client, "SELECT idx, salt, payload FROM payloads", operation)
+            .chunk_rows(client, "payload_chunks", "salts, payloads", operation)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                let payload = StoredPayload {
-                    salt: row.get(1),
-                    payload: row.get(2),
-                };
-                (row.get::<_, i64>(0) as u64, payload)
-            })
-            .collect())
+        let selected = self.contains();
+        let mut payloads = HashMap::new();
+        for row in &rows {
+            for (index, payload) in payload_chunk(row)? {
+                if selected(index) {
+                    payloads.insert(index, payload);
+                }
+            }
+        }
+        Ok(payloads)
     }
+}
+
+/// Decodes a row selected as `first_idx, salts, payloads` into the payloads it still
+/// holds, with their indexes. Rejects arrays of different lengths, and a salt without
+/// its payload or the reverse: erasure clears both.
+fn payload_chunk(row: &Row) -> StoreResult<Vec<(u64, StoredPayload)>> {
+    let first: i64 = row.get(0);
+    let bad = |what: String| StoreError::Corrupt(format!("payload chunk {first} {what}"));
+    let salts: Vec<Option<Vec<u8>>> = row
+        .try_get(1)
+        .map_err(|error| bad(format!("has no one-dimensional array of salts: {error}")))?;
+    let texts: Vec<Option<String>> = row
+        .try_get(2)
+        .map_err(|error| bad(format!("has no one-dimensional array of payloads: {error}")))?;
+    let first = u64::try_from(first).map_err(|_| bad("starts at a negative index".to_owned()))?;
+    if salts.len() != texts.len() {
+        return Err(bad(format!(
+            "has {} salts but {} payloads",
+            salts.len(),
+            texts.len()
+        )));
+    }
+    let mut payloads = Vec::with_capacity(texts.len());
+    for (offset, (salt, text)) in salts.into_iter().zip(texts).enumerate() {
+        let index = first + offset as u64;
+        match (salt, text) {
+            (Some(salt), Some(payload)) => payloads.push((index, StoredPayload { salt, payload })),
+            (None, None) => {}
+            _ => {
+                return Err(bad(format!(
+                    "keeps only one of the salt and the payload of event {index}"
+                )));
+            }
+        }
+    }
+    Ok(payloads)
 }
 
 /// Returns whether an event's columns pass every filter of `query` except the index bounds.
@@ -581,24 +659,27 @@ impl PostgresStore {
         let client = self.writer.lock().await;
         let statements = &self.statements;
 
-        let chunks: Vec<(i64, Vec<&[u8]>)> = chunk_ranges(batch.first_index, batch.events.len())
+        /// The columns of one leaf chunk and its payload chunk.
+        struct ChunkColumns<'a> {
+            first: i64,
+            leaves: Vec<&'a [u8]>,
+            salts: Vec<&'a [u8]>,
+            payloads: Vec<&'a str>,
+        }
+        let chunks: Vec<ChunkColumns> = chunk_ranges(batch.first_index, batch.events.len())
             .into_iter()
             .map(|(first, positions)| {
-                let leaves = batch.events[positions]
-                    .iter()
-                    .map(|event| event.leaf.as_slice())
-                    .collect();
-                (first as i64, leaves)
+                let events = &batch.events[positions];
+                ChunkColumns {
+                    first: first as i64,
+                    leaves: events.iter().map(|event| event.leaf.as_slice()).collect(),
+                    salts: events.iter().map(|event| &event.salt[..]).collect(),
+                    payloads: events.iter().map(|event| event.payload.as_str()).collect(),
+                }
             })
             .collect();
         let indexes: Vec<i64> = (0..batch.events.len() as u64)
             .map(|offset| (batch.first_index + offset) as i64)
-            .collect();
-        let salts: Vec<&[u8]> = batch.events.iter().map(|event| &event.salt[..]).collect();
-        let payloads: Vec<&str> = batch
-            .events
-            .iter()
-            .map(|event| event.payload.as_str())
             .collect();
         let size = batch.checkpoint.size as i64;
         let root: &[u8] = &batch.checkpoint.root;
@@ -618,12 +699,18 @@ impl PostgresStore {
             &batch.checkpoint.note,
         ];
         let ids: [Param; 2] = [&event_ids, &indexes];
-        let rows: [Param; 3] = [&indexes, &salts, &payloads];
 
         let begin = client.batch_execute("BEGIN");
-        let chunk_params: Vec<[Param; 2]> = chunks
+        let chunk_params: Vec<[Param; 4]> = chunks
             .iter()
-            .map(|(first, leaves)| [first as Param, leaves as Param])
+            .map(|chunk| {
+                [
+                    &chunk.first as Param,
+                    &chunk.leaves,
+                    &chunk.salts,
+                    &chunk.payloads,
+                ]
+            })
             .collect();
         let chunk_inserts = futures_util::future::try_join_all(
             chunk_params
@@ -631,13 +718,10 @@ impl PostgresStore {
                 .map(|params| client.execute(&statements.chunk, params)),
         );
         let id_insert = client.execute(&statements.event_ids, &ids);
-        let payload_insert = client.execute(&statements.payloads, &rows);
         let last = client.execute(&statements.finish, &finish);
-        // try_join5 polls its futures in argument order, and each request goes out on its
+        // try_join4 polls its futures in argument order, and each request goes out on its
         // first poll, so the server receives them in this order.
-        let written =
-            futures_util::future::try_join5(begin, chunk_inserts, id_insert, payload_insert, last)
-                .await;
+        let written = futures_util::future::try_join4(begin, chunk_inserts, id_insert, last).await;
         match written {
             Ok(_) => client.batch_execute("COMMIT").await,
             Err(error) => {
@@ -1159,7 +1243,11 @@ impl AuditStore for PostgresStore {
             .query(
                 &format!(
                     "SELECT {INDEX_COLUMNS} FROM event_index \
-                     WHERE recorded_time_us < $1 AND idx < $2 AND idx IN (SELECT idx FROM payloads) \
+                     WHERE recorded_time_us < $1 AND idx < $2 \
+                     AND EXISTS (SELECT 1 FROM payload_chunks c \
+                                 WHERE c.live > 0 \
+                                 AND c.first_idx BETWEEN idx / {CHUNK_BLOCK} * {CHUNK_BLOCK} AND idx \
+                                 AND c.payloads[idx - c.first_idx + 1] IS NOT NULL) \
                      ORDER BY idx LIMIT $3"
                 ),
                 &[&before_us, &(watermark as i64), &(limit as i64)],

@@ -162,6 +162,7 @@ $$;
 "#,
     TOKEN_TENANTS,
     POSTGRES_CHUNKED_LEAVES,
+    POSTGRES_CHUNKED_PAYLOADS,
 ];
 
 /// PostgreSQL schema v3: leaves stored in chunks and a query index filled after commit.
@@ -237,6 +238,51 @@ BEGIN
         REVOKE ALL ON leaf_chunks, event_ids, event_index, index_watermark FROM nexafi_audit_app;
         GRANT SELECT, INSERT ON leaf_chunks, event_ids, event_index TO nexafi_audit_app;
         GRANT SELECT, UPDATE ON index_watermark TO nexafi_audit_app;
+    END IF;
+END;
+$$;
+"#;
+
+/// PostgreSQL schema v4: payloads stored in chunks, and byte-order text in the query index.
+///
+/// `payload_chunks` has one row per `leaf_chunks` row, with the same `first_idx` and as
+/// many elements: the salt and the canonical payload of each event, both NULL once the
+/// payload is erased. `live` counts the payloads not erased, so a purge skips chunks
+/// that have none left. Erasure is the only UPDATE the service makes to a chunk.
+///
+/// The query columns of `event_index` compare byte by byte (collation "C"): queries
+/// only ask for equal values, which the collation does not change, and index upkeep no
+/// longer pays for locale-aware comparisons.
+const POSTGRES_CHUNKED_PAYLOADS: &str = r#"
+CREATE TABLE payload_chunks (
+    first_idx BIGINT PRIMARY KEY,
+    live INTEGER NOT NULL CHECK (live >= 0),
+    salts BYTEA[] NOT NULL,
+    payloads TEXT[] NOT NULL
+);
+ALTER TABLE payload_chunks ALTER COLUMN salts SET STORAGE EXTERNAL;
+ALTER TABLE payload_chunks ALTER COLUMN payloads SET STORAGE EXTERNAL;
+CREATE INDEX payload_chunks_live ON payload_chunks (first_idx) WHERE live > 0;
+
+INSERT INTO payload_chunks (first_idx, live, salts, payloads)
+SELECT c.first_idx, COUNT(p.idx), array_agg(p.salt ORDER BY i), array_agg(p.payload ORDER BY i)
+FROM leaf_chunks c
+CROSS JOIN LATERAL generate_series(c.first_idx, c.first_idx + cardinality(c.leaves) - 1) AS i
+LEFT JOIN payloads p ON p.idx = i
+GROUP BY c.first_idx;
+DROP TABLE payloads;
+
+ALTER TABLE event_index
+    ALTER COLUMN tenant TYPE TEXT COLLATE "C",
+    ALTER COLUMN actor TYPE TEXT COLLATE "C",
+    ALTER COLUMN action TYPE TEXT COLLATE "C",
+    ALTER COLUMN resource TYPE TEXT COLLATE "C";
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nexafi_audit_app') THEN
+        REVOKE ALL ON payload_chunks FROM nexafi_audit_app;
+        GRANT SELECT, INSERT, UPDATE ON payload_chunks TO nexafi_audit_app;
     END IF;
 END;
 $$;
