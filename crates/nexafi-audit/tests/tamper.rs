@@ -44,6 +44,10 @@ enum Tamper {
     DeleteRow,
     SwapRows,
     DeletePayload,
+    /// A full or a partial tile row is deleted.
+    DeleteTile,
+    /// The latest checkpoint row is deleted, so the entries outrun the log's size.
+    DeleteCheckpoint,
     /// PostgreSQL only: two leaves of one chunk trade places, with their payloads and
     /// `event_index` rows, so only the tree can tell.
     SwapLeaves,
@@ -53,7 +57,7 @@ enum Tamper {
     DeleteId,
 }
 
-const TAMPERS: [Tamper; 11] = [
+const TAMPERS: [Tamper; 13] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -65,9 +69,11 @@ const TAMPERS: [Tamper; 11] = [
     Tamper::DeleteRow,
     Tamper::SwapRows,
     Tamper::DeletePayload,
+    Tamper::DeleteTile,
+    Tamper::DeleteCheckpoint,
 ];
 
-const POSTGRES_TAMPERS: [Tamper; 14] = [
+const POSTGRES_TAMPERS: [Tamper; 16] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -79,6 +85,8 @@ const POSTGRES_TAMPERS: [Tamper; 14] = [
     Tamper::DeleteRow,
     Tamper::SwapRows,
     Tamper::DeletePayload,
+    Tamper::DeleteTile,
+    Tamper::DeleteCheckpoint,
     Tamper::SwapLeaves,
     Tamper::RedirectId,
     Tamper::DeleteId,
@@ -111,6 +119,17 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
     let other = (index + 1 + (seed / 7) % 50) % (SIZE - 1);
     // Salts are 16 bytes, the shortest tampered value.
     let byte = 1 + (seed / 13) % 16;
+    // A query column of the event, changed so that it still has its type.
+    let column = match (seed / 3) % 6 {
+        0 => "tenant = tenant || 'x'",
+        1 => "actor = actor || 'x'",
+        2 => "action = action || 'x'",
+        3 => "resource = resource || 'x'",
+        4 => "outcome = outcome || 'x'",
+        _ => "event_time_us = event_time_us + 1",
+    };
+    // Tiles of a 600-entry log: full tiles 0 and 1 at level 0, partial tiles at levels 0 and 1.
+    let level = (seed / 5) % 2;
     let flip = |column: &str| {
         if sqlite {
             format!(
@@ -143,7 +162,7 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
                 );
             }
             Tamper::Column => {
-                return format!("UPDATE event_index SET actor = actor || 'x' WHERE idx = {index}");
+                return format!("UPDATE event_index SET {column} WHERE idx = {index}");
             }
             Tamper::DeleteRow => {
                 return format!("DELETE FROM leaf_chunks WHERE first_idx = {first}");
@@ -196,7 +215,7 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
             "UPDATE events SET leaf = {} WHERE idx = {index}",
             flip("leaf")
         ),
-        Tamper::Column => format!("UPDATE events SET actor = actor || 'x' WHERE idx = {index}"),
+        Tamper::Column => format!("UPDATE events SET {column} WHERE idx = {index}"),
         Tamper::Payload => format!(
             "UPDATE payloads SET payload = payload || ' ' WHERE idx = (SELECT MIN(idx) FROM payloads WHERE idx >= {index})"
         ),
@@ -210,9 +229,14 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
             index % 2
         ),
         Tamper::PartialTileByte => format!(
-            "UPDATE partial_tiles SET hashes = {} WHERE level = 0",
+            "UPDATE partial_tiles SET hashes = {} WHERE level = {level}",
             flip("hashes")
         ),
+        Tamper::DeleteTile if level == 0 => {
+            format!("DELETE FROM tiles WHERE level = 0 AND idx = {}", index % 2)
+        }
+        Tamper::DeleteTile => format!("DELETE FROM partial_tiles WHERE level = {}", index % 2),
+        Tamper::DeleteCheckpoint => format!("DELETE FROM checkpoints WHERE size = {SIZE}"),
         Tamper::CheckpointChar => {
             // Change one character of the size line (ASCII, so the note stays UTF-8).
             format!(
@@ -294,46 +318,52 @@ fn sqlite_tampering_is_detected() {
         audit_store(&clean, &key, None).await.unwrap();
     });
 
+    let run_case = |tamper: Tamper, seed: u64| {
+        let case = tempfile::tempdir().unwrap();
+        let copy = case.path().join("audit.db");
+        // Checkpoint the WAL into the main file so the copy is complete.
+        let connection = rusqlite::Connection::open(&original).unwrap();
+        connection
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        drop(connection);
+        std::fs::copy(&original, &copy).unwrap();
+        let connection = rusqlite::Connection::open(&copy).unwrap();
+        let triggers: Vec<String> = connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for trigger in triggers {
+            connection
+                .execute_batch(&format!("DROP TRIGGER {trigger}"))
+                .unwrap();
+        }
+        let sql = tamper_sql(tamper, seed, true, &[]);
+        connection.execute_batch(&sql).unwrap();
+        drop(connection);
+        runtime.block_on(async {
+            let store = SqliteStore::open(&copy).unwrap();
+            assert_detected(
+                &store,
+                &key,
+                case.path(),
+                tamper,
+                &format!("{tamper:?} ({sql})"),
+            )
+            .await;
+        });
+    };
+    // Every kind once at a fixed position, then random kinds and positions.
+    for (kind, tamper) in TAMPERS.iter().enumerate() {
+        run_case(*tamper, kind as u64 * 7919);
+    }
     let mut runner = TestRunner::new(cases(40));
     runner
         .run(&(0usize..TAMPERS.len(), any::<u64>()), |(kind, seed)| {
-            let tamper = TAMPERS[kind];
-            let case = tempfile::tempdir().unwrap();
-            let copy = case.path().join("audit.db");
-            // Checkpoint the WAL into the main file so the copy is complete.
-            let connection = rusqlite::Connection::open(&original).unwrap();
-            connection
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-                .unwrap();
-            drop(connection);
-            std::fs::copy(&original, &copy).unwrap();
-            let connection = rusqlite::Connection::open(&copy).unwrap();
-            let triggers: Vec<String> = connection
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-                .unwrap()
-                .query_map([], |row| row.get(0))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            for trigger in triggers {
-                connection
-                    .execute_batch(&format!("DROP TRIGGER {trigger}"))
-                    .unwrap();
-            }
-            let sql = tamper_sql(tamper, seed, true, &[]);
-            connection.execute_batch(&sql).unwrap();
-            drop(connection);
-            runtime.block_on(async {
-                let store = SqliteStore::open(&copy).unwrap();
-                assert_detected(
-                    &store,
-                    &key,
-                    case.path(),
-                    tamper,
-                    &format!("{tamper:?} ({sql})"),
-                )
-                .await;
-            });
+            run_case(TAMPERS[kind], seed);
             Ok(())
         })
         .unwrap();
