@@ -49,6 +49,13 @@ struct WriteStatements {
 
 impl WriteStatements {
     async fn prepare(client: &Client) -> StoreResult<WriteStatements> {
+        // The statements take whole batches as array parameters, so a plan made for one
+        // batch fits the next. Without this setting the server may plan each execution
+        // again, which took about a sixth of the writer's time in the benchmark.
+        client
+            .batch_execute("SET plan_cache_mode = force_generic_plan")
+            .await
+            .map_err(|error| db_error("preparing the write statements", error))?;
         let prepare = |sql: String| async move {
             client
                 .prepare(&sql)
