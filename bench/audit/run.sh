@@ -17,6 +17,8 @@
 #   --proof-size N       tree size for the proof benchmark (10000000)
 #   --proofs N           inclusion proofs to time (2000)
 #   --audit-leaves N     leaves for the in-memory full audit (1000000)
+#   --migration-events N time the upgrade of a schema-v2 store of N synthetic events to
+#                        the current schema (0: skip, the default)
 #
 # Builds the benchmark in release mode and prints one line per figure. Each part works
 # in a schema of its own (audit_bench_*) and drops it when done.
