@@ -588,16 +588,17 @@ impl Selection<'_> {
 /// its payload or the reverse: erasure clears both.
 fn payload_chunk(row: &Row) -> StoreResult<Vec<(u64, StoredPayload)>> {
     let first: i64 = row.get(0);
-    let bad = |what: String| StoreError::Corrupt(format!("payload chunk {first} {what}"));
+    let corrupt = |what: String| StoreError::Corrupt(format!("payload chunk {first} {what}"));
     let salts: Vec<Option<Vec<u8>>> = row
         .try_get(1)
-        .map_err(|error| bad(format!("has no one-dimensional array of salts: {error}")))?;
+        .map_err(|error| corrupt(format!("has no one-dimensional array of salts: {error}")))?;
     let texts: Vec<Option<String>> = row
         .try_get(2)
-        .map_err(|error| bad(format!("has no one-dimensional array of payloads: {error}")))?;
-    let first = u64::try_from(first).map_err(|_| bad("starts at a negative index".to_owned()))?;
+        .map_err(|error| corrupt(format!("has no one-dimensional array of payloads: {error}")))?;
+    let first =
+        u64::try_from(first).map_err(|_| corrupt("starts at a negative index".to_owned()))?;
     if salts.len() != texts.len() {
-        return Err(bad(format!(
+        return Err(corrupt(format!(
             "has {} salts but {} payloads",
             salts.len(),
             texts.len()
@@ -610,7 +611,7 @@ fn payload_chunk(row: &Row) -> StoreResult<Vec<(u64, StoredPayload)>> {
             (Some(salt), Some(payload)) => payloads.push((index, StoredPayload { salt, payload })),
             (None, None) => {}
             _ => {
-                return Err(bad(format!(
+                return Err(corrupt(format!(
                     "keeps only one of the salt and the payload of event {index}"
                 )));
             }
