@@ -266,14 +266,7 @@ async fn raw_copy(batch: usize, seconds: u64) -> f64 {
     let store = PostgresStore::connect(&postgres(), &schema)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let (mut client, connection) = tokio_postgres::connect(&postgres(), NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("SET search_path TO {schema}"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut client = session(&schema).await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut rows: u64 = 0;
@@ -361,14 +354,7 @@ async fn proofs_at(size: u64, count: usize) -> (f64, f64, f64, f64) {
     let store = PostgresStore::connect(&postgres(), &schema)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let (client, connection) = tokio_postgres::connect(&postgres(), NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("SET search_path TO {schema}"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = session(&schema).await;
 
     let load_started = Instant::now();
     let mut state = TreeState::default();
@@ -544,6 +530,19 @@ async fn main() {
     }
 }
 
+/// Opens a connection of its own with `schema` as its search path.
+async fn session(schema: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(&postgres(), NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("SET search_path TO {schema}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+}
+
 /// Times the migrations from schema v2 (one `events` row and one `payloads` row per
 /// event) to the current schema, on a store of `events` synthetic events that the
 /// server generates. Leaves of about 410 bytes and payloads of about 45, as in the
@@ -554,15 +553,11 @@ async fn migration(events: u64) -> f64 {
     PostgresStore::create_at_version(&postgres(), &schema, 2)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let (client, connection) = tokio_postgres::connect(&postgres(), NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(connection);
+    let client = session(&schema).await;
     let last = events as i64 - 1;
     client
         .batch_execute(&format!(
-            "SET search_path TO {schema}; \
-             INSERT INTO events (idx, event_id, tenant, event_time_us, recorded_time_us, actor, \
+            "INSERT INTO events (idx, event_id, tenant, event_time_us, recorded_time_us, actor, \
                                  action, resource, outcome, amount, currency, leaf) \
              SELECT i, gen_random_uuid(), 'acme', 1796378400000000 + i, 1796378400000000 + i, \
                     'svc:payments-' || (i % 16), 'payment.create', 'payment/' || i, 'success', \
