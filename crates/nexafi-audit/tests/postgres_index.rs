@@ -708,3 +708,41 @@ async fn erasure_clears_payloads_in_their_chunks() {
     assert_eq!(report.payloads_erased, 5);
     common::drop_schema(&postgres).await;
 }
+
+/// The upgrade to payload chunks (migration 4) stops and rolls back when a payload row
+/// belongs to no stored entry, because dropping the old table would lose it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_keeps_orphan_payloads() {
+    let schema = format!("audit_test_{}", Uuid::now_v7().simple());
+    PostgresStore::create_at_version(common::POSTGRES, &schema, 2)
+        .await
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(common::POSTGRES, NoTls)
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 is required");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "SET search_path TO {schema}; \
+             INSERT INTO payloads (idx, salt, payload) VALUES (5, '\\x00', '{{}}')"
+        ))
+        .await
+        .unwrap();
+
+    let error = match PostgresStore::connect(common::POSTGRES, &schema).await {
+        Ok(_) => panic!("the upgrade dropped a payload row of no entry"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("no stored entry"), "{error}");
+    let kept = count_rows(&schema, "SELECT COUNT(*) FROM payloads WHERE idx = 5").await;
+    assert_eq!(kept, 1);
+    let version = count_rows(&schema, "SELECT COUNT(*)::int8 FROM schema_migrations").await;
+    assert_eq!(
+        version, 3,
+        "migration 3 has its own transaction and stays applied"
+    );
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}

@@ -270,6 +270,14 @@ FROM leaf_chunks c
 CROSS JOIN LATERAL generate_series(c.first_idx, c.first_idx + cardinality(c.leaves) - 1) AS i
 LEFT JOIN payloads p ON p.idx = i
 GROUP BY c.first_idx;
+-- A payload row of no entry would be lost with the table, so the upgrade stops instead.
+DO $$
+BEGIN
+    IF (SELECT COUNT(*) FROM payloads) <> (SELECT COALESCE(SUM(live), 0) FROM payload_chunks) THEN
+        RAISE EXCEPTION 'payloads has rows whose idx is no stored entry; remove or restore them, then start again';
+    END IF;
+END;
+$$;
 DROP TABLE payloads;
 
 ALTER TABLE event_index
