@@ -114,9 +114,12 @@ impl AuditStore for Gated {
     async fn payloads_recorded_before(
         &self,
         before_us: i64,
+        from: u64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
-        self.inner.payloads_recorded_before(before_us, limit).await
+        self.inner
+            .payloads_recorded_before(before_us, from, limit)
+            .await
     }
 }
 

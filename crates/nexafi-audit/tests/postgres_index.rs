@@ -154,22 +154,30 @@ async fn assert_same_results(postgres: &PostgresStore, sqlite: &SqliteStore, sta
         assert_eq!(summary(&found), summary(&expected), "{stage}: {query:?}");
     }
     let tomorrow = jiff::Timestamp::now().as_microsecond() + 86_400_000_000;
-    for limit in [1, 40, 700, 10_000] {
+    for (from, limit) in [
+        (0, 1),
+        (0, 40),
+        (0, 700),
+        (0, 10_000),
+        (350, 40),
+        (450, 700),
+    ] {
         let expected = sqlite
-            .payloads_recorded_before(tomorrow, limit)
+            .payloads_recorded_before(tomorrow, from, limit)
             .await
             .unwrap();
         let found = postgres
-            .payloads_recorded_before(tomorrow, limit)
+            .payloads_recorded_before(tomorrow, from, limit)
             .await
             .unwrap();
         assert_eq!(
             summary(&found),
             summary(&expected),
-            "{stage}: payloads before tomorrow, limit {limit}"
+            "{stage}: payloads before tomorrow from {from}, limit {limit}"
         );
+        assert!(found.iter().all(|event| event.index >= from), "{stage}");
     }
-    let found = postgres.payloads_recorded_before(0, 100).await.unwrap();
+    let found = postgres.payloads_recorded_before(0, 0, 100).await.unwrap();
     assert!(found.is_empty(), "{stage}: payloads recorded before 1970");
 }
 
@@ -692,7 +700,7 @@ async fn erasure_clears_payloads_in_their_chunks() {
     indexer.stop().await;
     let tomorrow = jiff::Timestamp::now().as_microsecond() + 86_400_000_000;
     let candidates = postgres
-        .payloads_recorded_before(tomorrow, 1000)
+        .payloads_recorded_before(tomorrow, 0, 1000)
         .await
         .unwrap();
     let indexes: Vec<u64> = candidates.iter().map(|event| event.index).collect();

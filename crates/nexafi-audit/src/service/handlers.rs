@@ -673,31 +673,49 @@ pub(super) async fn purge<S: AuditStore>(
     let now = Timestamp::now();
     let policy = &app.config.retention;
     let horizon = now.as_microsecond() - i64::from(policy.min_days()) * 86_400_000_000;
-    let candidates = app.store.payloads_recorded_before(horizon, limit).await?;
     let holds = app.store.active_holds().await?;
     let mut erasures = Vec::new();
     let mut held = 0u64;
-    for event in &candidates {
-        if !policy.expired(&event.columns, now) {
-            continue;
+    // Held payloads and payloads of longer retention classes stay in place, so the scan
+    // goes on past them until `limit` payloads are erased or no candidate is left.
+    let mut from = 0;
+    'scan: loop {
+        let candidates = app
+            .store
+            .payloads_recorded_before(horizon, from, limit)
+            .await?;
+        let Some(last) = candidates.last() else {
+            break;
+        };
+        from = last.index + 1;
+        for event in &candidates {
+            if !policy.expired(&event.columns, now) {
+                continue;
+            }
+            if retention::is_held(&holds, &event.columns) {
+                held += 1;
+                continue;
+            }
+            let days = policy.days_for(&event.columns.action);
+            let reason = format!("retention period of {days} days expired");
+            let erasure = retention::erasure_event(
+                event,
+                &format!("token:{}", token.name),
+                PURGE_ACTION,
+                &reason,
+            )
+            .map_err(ApiError::field)?;
+            erasures.push(Erasure {
+                index: event.index,
+                event: erasure,
+            });
+            if erasures.len() == limit as usize {
+                break 'scan;
+            }
         }
-        if retention::is_held(&holds, &event.columns) {
-            held += 1;
-            continue;
+        if candidates.len() < limit as usize {
+            break;
         }
-        let days = policy.days_for(&event.columns.action);
-        let reason = format!("retention period of {days} days expired");
-        let erasure = retention::erasure_event(
-            event,
-            &format!("token:{}", token.name),
-            PURGE_ACTION,
-            &reason,
-        )
-        .map_err(ApiError::field)?;
-        erasures.push(Erasure {
-            index: event.index,
-            event: erasure,
-        });
     }
     let erased: Vec<u64> = erasures.iter().map(|e| e.index).collect();
     if !erasures.is_empty() {

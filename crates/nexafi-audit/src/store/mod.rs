@@ -259,11 +259,12 @@ pub trait AuditStore: Send + Sync + 'static {
 
     fn active_holds(&self) -> impl Future<Output = StoreResult<Vec<LegalHold>>> + Send;
 
-    /// Events whose payload is still stored and whose recorded time is before
-    /// `before_us`, oldest first, at most `limit`.
+    /// Events at index `from` or later whose payload is still stored and whose recorded
+    /// time is before `before_us`, oldest first, at most `limit`.
     fn payloads_recorded_before(
         &self,
         before_us: i64,
+        from: u64,
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<StoredEvent>>> + Send;
 }

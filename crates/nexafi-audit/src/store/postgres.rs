@@ -1238,6 +1238,7 @@ impl AuditStore for PostgresStore {
     async fn payloads_recorded_before(
         &self,
         before_us: i64,
+        from: u64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
         let operation = "finding expired payloads";
@@ -1251,14 +1252,14 @@ impl AuditStore for PostgresStore {
             .query(
                 &format!(
                     "SELECT {INDEX_COLUMNS} FROM event_index \
-                     WHERE recorded_time_us < $1 AND idx < $2 \
+                     WHERE recorded_time_us < $1 AND idx >= $4 AND idx < $2 \
                      AND EXISTS (SELECT 1 FROM payload_chunks c \
                                  WHERE c.live > 0 \
                                  AND c.first_idx BETWEEN idx / {CHUNK_BLOCK} * {CHUNK_BLOCK} AND idx \
                                  AND c.payloads[idx - c.first_idx + 1] IS NOT NULL) \
                      ORDER BY idx LIMIT $3"
                 ),
-                &[&before_us, &(watermark as i64), &(limit as i64)],
+                &[&before_us, &(watermark as i64), &(limit as i64), &(from as i64)],
             )
             .await
             .map_err(|error| db_error(operation, error))?;
@@ -1269,9 +1270,9 @@ impl AuditStore for PostgresStore {
         if events.len() < limit {
             let filter = |columns: &EventColumns| columns.recorded_time_us < before_us;
             let remaining = limit - events.len();
-            events.extend(
-                Self::scan_tail(client, watermark, remaining, filter, true, operation).await?,
-            );
+            let start = watermark.max(from);
+            events
+                .extend(Self::scan_tail(client, start, remaining, filter, true, operation).await?);
         }
         Ok(events)
     }

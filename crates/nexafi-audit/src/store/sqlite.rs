@@ -568,15 +568,18 @@ impl AuditStore for SqliteStore {
     async fn payloads_recorded_before(
         &self,
         before_us: i64,
+        from: u64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
+        let from = from as i64;
         self.with_reader("finding expired payloads", move |connection| {
             select_events(
                 connection,
                 &format!(
-                    "p.idx IS NOT NULL AND e.recorded_time_us < ?1 ORDER BY e.idx LIMIT {limit}"
+                    "p.idx IS NOT NULL AND e.recorded_time_us < ?1 AND e.idx >= ?2 \
+                     ORDER BY e.idx LIMIT {limit}"
                 ),
-                &[&before_us],
+                &[&before_us, &from],
             )
         })
         .await
