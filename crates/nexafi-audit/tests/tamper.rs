@@ -38,6 +38,8 @@ enum Tamper {
     Salt,
     TileByte,
     PartialTileByte,
+    /// One more hash appended to a partial tile.
+    PartialTileExtra,
     CheckpointChar,
     /// A character of a checkpoint that an earlier batch signed.
     OldCheckpointChar,
@@ -55,15 +57,19 @@ enum Tamper {
     RedirectId,
     /// PostgreSQL only: an `event_ids` row is deleted, so a retry would be stored twice.
     DeleteId,
+    /// PostgreSQL only: a payload chunk's count of payloads not erased is lowered, which
+    /// would hide the chunk from purges.
+    LiveCount,
 }
 
-const TAMPERS: [Tamper; 13] = [
+const TAMPERS: [Tamper; 14] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
     Tamper::Salt,
     Tamper::TileByte,
     Tamper::PartialTileByte,
+    Tamper::PartialTileExtra,
     Tamper::CheckpointChar,
     Tamper::OldCheckpointChar,
     Tamper::DeleteRow,
@@ -73,13 +79,14 @@ const TAMPERS: [Tamper; 13] = [
     Tamper::DeleteCheckpoint,
 ];
 
-const POSTGRES_TAMPERS: [Tamper; 16] = [
+const POSTGRES_TAMPERS: [Tamper; 18] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
     Tamper::Salt,
     Tamper::TileByte,
     Tamper::PartialTileByte,
+    Tamper::PartialTileExtra,
     Tamper::CheckpointChar,
     Tamper::OldCheckpointChar,
     Tamper::DeleteRow,
@@ -90,6 +97,7 @@ const POSTGRES_TAMPERS: [Tamper; 16] = [
     Tamper::SwapLeaves,
     Tamper::RedirectId,
     Tamper::DeleteId,
+    Tamper::LiveCount,
 ];
 
 /// Fills a store with SIZE - 1 events and one erasure, which is itself an event.
@@ -181,6 +189,11 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
             Tamper::DeleteId => {
                 return format!("DELETE FROM event_ids WHERE idx = {index}");
             }
+            Tamper::LiveCount => {
+                return format!(
+                    "UPDATE payload_chunks SET live = live - 1 WHERE first_idx = {first}"
+                );
+            }
             // Entry 7's payload is erased, so payload cases change entry 8 instead.
             Tamper::Payload | Tamper::Salt | Tamper::DeletePayload => {
                 let slot = if index == 7 { slot + 1 } else { slot };
@@ -228,6 +241,14 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
             flip("hashes"),
             index % 2
         ),
+        Tamper::PartialTileExtra => {
+            let longer = if sqlite {
+                "CAST(hashes || zeroblob(32) AS BLOB)"
+            } else {
+                "hashes || decode(repeat('00', 32), 'hex')"
+            };
+            format!("UPDATE partial_tiles SET hashes = {longer} WHERE level = {level}")
+        }
         Tamper::PartialTileByte => format!(
             "UPDATE partial_tiles SET hashes = {} WHERE level = {level}",
             flip("hashes")
@@ -261,8 +282,8 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
         Tamper::DeletePayload => format!(
             "DELETE FROM payloads WHERE idx = (SELECT MIN(idx) FROM payloads WHERE idx >= {index})"
         ),
-        Tamper::SwapLeaves | Tamper::RedirectId | Tamper::DeleteId => {
-            unreachable!("SQLite keeps the event id in the event's own row")
+        Tamper::SwapLeaves | Tamper::RedirectId | Tamper::DeleteId | Tamper::LiveCount => {
+            unreachable!("SQLite has no leaf chunks, id lookup table or payload chunks")
         }
     }
 }
@@ -278,11 +299,16 @@ async fn assert_detected<S: AuditStore>(
     assert!(audit.is_err(), "{what}: the audit passed");
     if matches!(
         tamper,
-        Tamper::Column | Tamper::RedirectId | Tamper::DeleteId | Tamper::OldCheckpointChar
+        Tamper::Column
+            | Tamper::RedirectId
+            | Tamper::DeleteId
+            | Tamper::OldCheckpointChar
+            | Tamper::PartialTileExtra
     ) {
         // Bundles carry the leaves and the checkpoints at their two ends, not the query
-        // columns, the id lookup or the checkpoints in between, so these changes leave
-        // the exported bundle correct and the store audit catches them.
+        // columns, the id lookup or the checkpoints in between, and tiles only as wide as
+        // the tree. So these changes leave the exported bundle correct and the store
+        // audit catches them.
         return;
     }
     let bundle = dir.join("bundle");

@@ -568,7 +568,7 @@ impl Selection<'_> {
         operation: &'static str,
     ) -> StoreResult<HashMap<u64, StoredPayload>> {
         let rows = self
-            .chunk_rows(client, "payload_chunks", "salts, payloads", operation)
+            .chunk_rows(client, "payload_chunks", "salts, payloads, live", operation)
             .await?;
         let selected = self.contains();
         let mut payloads = HashMap::new();
@@ -583,9 +583,10 @@ impl Selection<'_> {
     }
 }
 
-/// Decodes a row selected as `first_idx, salts, payloads` into the payloads it still
-/// holds, with their indexes. Rejects arrays of different lengths, and a salt without
-/// its payload or the reverse: erasure clears both.
+/// Decodes a row selected as `first_idx, salts, payloads, live` into the payloads it
+/// still holds, with their indexes. Rejects arrays of different lengths, a salt without
+/// its payload or the reverse (erasure clears both), and a `live` count that differs
+/// from the payloads held, because a purge relies on it.
 fn payload_chunk(row: &Row) -> StoreResult<Vec<(u64, StoredPayload)>> {
     let first: i64 = row.get(0);
     let corrupt = |what: String| StoreError::Corrupt(format!("payload chunk {first} {what}"));
@@ -602,6 +603,13 @@ fn payload_chunk(row: &Row) -> StoreResult<Vec<(u64, StoredPayload)>> {
             "has {} salts but {} payloads",
             salts.len(),
             texts.len()
+        )));
+    }
+    let live: i32 = row.get(3);
+    let held = texts.iter().filter(|text| text.is_some()).count();
+    if usize::try_from(live).ok() != Some(held) {
+        return Err(corrupt(format!(
+            "counts {live} payloads not erased but holds {held}"
         )));
     }
     let mut payloads = Vec::with_capacity(texts.len());
