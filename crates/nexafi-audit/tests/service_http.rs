@@ -840,3 +840,53 @@ async fn malformed_json_states_position_once() {
     }
     server.stop().await;
 }
+
+/// The small admin bodies (purge, hold, erase) name the member that has the wrong type,
+/// is missing or is not expected, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_body_errors_name_field() {
+    let server = Server::start(ServiceConfig::default(), SequencerConfig::default()).await;
+    let client = server.client(Some(&server.token(&["admin"]).await));
+    let event = event_json("user:1");
+    client
+        .json(Method::POST, "/v1/events", Some(&event))
+        .await
+        .unwrap();
+    let erase_path = format!("/v1/events/{}/erase", event["event_id"].as_str().unwrap());
+    let cases = [
+        ("/v1/purge", json!({"limit": "x"}), "limit"),
+        ("/v1/purge", json!({"limit": -1}), "limit"),
+        ("/v1/purge", json!({"limits": 5}), "limits"),
+        (
+            "/v1/holds",
+            json!({"tenant": 5, "reason": "audit"}),
+            "tenant",
+        ),
+        ("/v1/holds", json!({"tenant": "acme"}), "reason"),
+        (
+            "/v1/holds",
+            json!({"tenant": "acme", "reason": "audit", "until": 1}),
+            "until",
+        ),
+        (erase_path.as_str(), json!({"reason": 7}), "reason"),
+        (erase_path.as_str(), json!({}), "reason"),
+    ];
+    for (path, body, field) in cases {
+        let (status, response) = client.send(Method::POST, path, Some(&body)).await.unwrap();
+        let response: Value = serde_json::from_slice(&response).unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {response}");
+        assert_eq!(
+            response["error"]["field"],
+            json!(field),
+            "{path} {body}: {response}"
+        );
+        let message = response["error"]["message"].as_str().unwrap();
+        assert!(message.contains("expected {"), "{path} {body}: {message}");
+    }
+    let checkpoint = client
+        .json(Method::GET, "/v1/checkpoint", None)
+        .await
+        .unwrap();
+    assert_eq!(checkpoint["tree_size"], 1, "a rejected body wrote an entry");
+    server.stop().await;
+}

@@ -377,12 +377,7 @@ pub(super) async fn erase<S: AuditStore>(
 ) -> Result<Json<Value>, ApiError> {
     let token = app.authorize(&headers, Scope::Admin).await?;
     let value = parse_json(body, app.config.max_body_bytes)?;
-    let request: EraseRequest = serde_json::from_value(value).map_err(|error| {
-        ApiError::field(FieldError::new(
-            "reason",
-            format!("body must be {{\"reason\": string}}: {error}"),
-        ))
-    })?;
+    let request: EraseRequest = body_from(value, r#"{"reason": string}"#)?;
     if request.reason.trim().is_empty() {
         return Err(ApiError::field(FieldError::new(
             "reason",
@@ -570,6 +565,30 @@ pub(super) async fn holds<S: AuditStore>(
     })).collect::<Vec<_>>()})))
 }
 
+/// Reads a small request body of the form `shape`. The 400 error names the member that
+/// has the wrong type, is missing or is not expected.
+fn body_from<T: serde::de::DeserializeOwned>(value: Value, shape: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner().to_string();
+        // Missing and unknown members are reported on the object itself, with the
+        // member's name between backticks.
+        let field = if path == "." {
+            inner
+                .strip_prefix("missing field `")
+                .or_else(|| inner.strip_prefix("unknown field `"))
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned)
+        } else {
+            Some(path)
+        };
+        ApiError::BadRequest {
+            message: format!("invalid request body, expected {shape}: {inner}"),
+            field,
+        }
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HoldRequest {
@@ -586,11 +605,10 @@ pub(super) async fn add_hold<S: AuditStore>(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = app.authorize(&headers, Scope::Admin).await?;
     let value = parse_json(body, app.config.max_body_bytes)?;
-    let request: HoldRequest = serde_json::from_value(value).map_err(|error| {
-        ApiError::bad(format!(
-            "body must be {{\"tenant\", \"resource_prefix\", \"reason\"}}: {error}"
-        ))
-    })?;
+    let request: HoldRequest = body_from(
+        value,
+        r#"{"tenant": string, "resource_prefix": string, "reason": string}"#,
+    )?;
     if request.tenant.is_empty() || request.reason.trim().is_empty() {
         return Err(ApiError::field(FieldError::new(
             "reason",
@@ -665,8 +683,9 @@ pub(super) async fn purge<S: AuditStore>(
     require_all_tenants(&token, "purge payloads, which spans every tenant")?;
     let request: PurgeRequest = match body {
         Ok(bytes) if bytes.is_empty() => PurgeRequest::default(),
-        other => serde_json::from_value(parse_json(other, app.config.max_body_bytes)?).map_err(
-            |error| ApiError::bad(format!("body must be {{\"limit\": number}}: {error}")),
+        other => body_from(
+            parse_json(other, app.config.max_body_bytes)?,
+            r#"{"limit": number}"#,
         )?,
     };
     let limit = request.limit.unwrap_or(1000).min(10_000);
