@@ -125,8 +125,8 @@ async fn fill<S: AuditStore>(store: Arc<S>, signer: Arc<NoteSigner>) {
 fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) -> String {
     let index = seed % (SIZE - 1);
     let other = (index + 1 + (seed / 7) % 50) % (SIZE - 1);
-    // Salts are 16 bytes, the shortest tampered value.
-    let byte = 1 + (seed / 13) % 16;
+    // Any byte of the tampered value: its 0-based offset, computed by the database.
+    let offset = |column: &str| format!("CAST({} % length({column}) AS INTEGER)", seed / 13);
     // A query column of the event, changed so that it still has its type.
     let column = match (seed / 3) % 6 {
         0 => "tenant = tenant || 'x'",
@@ -139,18 +139,13 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
     // Tiles of a 600-entry log: full tiles 0 and 1 at level 0, partial tiles at levels 0 and 1.
     let level = (seed / 5) % 2;
     let flip = |column: &str| {
+        let at = offset(column);
         if sqlite {
             format!(
-                "substr({column}, 1, {p}) || CAST(char((unicode(substr({column}, {b}, 1)) + 1) % 128) AS BLOB) || substr({column}, {n})",
-                p = byte - 1,
-                b = byte,
-                n = byte + 1
+                "substr({column}, 1, {at}) || CAST(char((unicode(substr({column}, {at} + 1, 1)) + 1) % 128) AS BLOB) || substr({column}, {at} + 2)"
             )
         } else {
-            format!(
-                "set_byte({column}, {p}, (get_byte({column}, {p}) + 1) % 256)",
-                p = byte - 1
-            )
+            format!("set_byte({column}, {at}, (get_byte({column}, {at}) + 1) % 256)")
         }
     };
     if !sqlite {
@@ -259,10 +254,13 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
         Tamper::DeleteTile => format!("DELETE FROM partial_tiles WHERE level = {}", index % 2),
         Tamper::DeleteCheckpoint => format!("DELETE FROM checkpoints WHERE size = {SIZE}"),
         Tamper::CheckpointChar => {
-            // Change one character of the size line (ASCII, so the note stays UTF-8).
+            // Replace any one character of the note (origin, size, root or signature line)
+            // by another ASCII character, so the note stays UTF-8.
+            let at = offset("note");
             format!(
-                "UPDATE checkpoints SET note = replace(note, '\n{SIZE}\n', '\n{}\n') WHERE size = {SIZE}",
-                SIZE + 1 + seed % 9
+                "UPDATE checkpoints SET note = substr(note, 1, {at}) \
+                 || CASE substr(note, {at} + 1, 1) WHEN 'A' THEN 'B' ELSE 'A' END \
+                 || substr(note, {at} + 2) WHERE size = {SIZE}"
             )
         }
         Tamper::OldCheckpointChar => {
