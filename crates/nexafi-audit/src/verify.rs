@@ -4,7 +4,7 @@
 //! [`Auditor`] consumes entries in index order from any source (a store, a bundle) and
 //! reports the first problem with its index, so a tampered row is named.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::event::{Envelope, payload_commitment};
 use crate::ledger::hash::{Hash, leaf_hash, to_hex};
@@ -398,6 +398,10 @@ pub async fn audit_store<S: AuditStore>(
     let mut auditor = Auditor::new(&log_key.name, trusted, true);
     auditor.require_erasure_events = true;
     let mut start = 0;
+    // The events of one batch share their recorded time and every batch signs a
+    // checkpoint at its end, so where the recorded time changes a checkpoint must exist.
+    let mut previous_recorded: Option<i64> = None;
+    let mut previous_sizes: HashSet<u64> = HashSet::new();
     loop {
         // Read until no rows are left, so rows past the checkpoint size are noticed.
         let end = start + PAGE;
@@ -424,6 +428,25 @@ pub async fn audit_store<S: AuditStore>(
             .checkpoints_between(start, start + page.len() as u64)
             .await
             .map_err(read)?;
+        let sizes: HashSet<u64> = signed.iter().map(|stored| stored.size).collect();
+        for event in &page {
+            let recorded = event.columns.recorded_time_us;
+            let batch_starts = previous_recorded.is_some_and(|previous| previous != recorded);
+            if batch_starts
+                && !sizes.contains(&event.index)
+                && !previous_sizes.contains(&event.index)
+            {
+                return Err(AuditFailure::Checkpoint(format!(
+                    "no stored checkpoint of size {index}, although entry {index} starts a new \
+                     batch (its recorded time differs from entry {before}'s) and every batch \
+                     stores one: a checkpoint row is missing",
+                    index = event.index,
+                    before = event.index.saturating_sub(1),
+                )));
+            }
+            previous_recorded = Some(recorded);
+        }
+        previous_sizes = sizes;
         let mut done = 0;
         for stored in &signed {
             let upto = (stored.size - start) as usize;

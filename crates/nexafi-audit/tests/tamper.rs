@@ -50,6 +50,8 @@ enum Tamper {
     DeleteTile,
     /// The latest checkpoint row is deleted, so the entries outrun the log's size.
     DeleteCheckpoint,
+    /// The checkpoint that an earlier batch signed is deleted.
+    DeleteOldCheckpoint,
     /// PostgreSQL only: two leaves of one chunk trade places, with their payloads and
     /// `event_index` rows, so only the tree can tell.
     SwapLeaves,
@@ -62,7 +64,7 @@ enum Tamper {
     LiveCount,
 }
 
-const TAMPERS: [Tamper; 14] = [
+const TAMPERS: [Tamper; 15] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -77,9 +79,10 @@ const TAMPERS: [Tamper; 14] = [
     Tamper::DeletePayload,
     Tamper::DeleteTile,
     Tamper::DeleteCheckpoint,
+    Tamper::DeleteOldCheckpoint,
 ];
 
-const POSTGRES_TAMPERS: [Tamper; 18] = [
+const POSTGRES_TAMPERS: [Tamper; 19] = [
     Tamper::LeafByte,
     Tamper::Column,
     Tamper::Payload,
@@ -94,6 +97,7 @@ const POSTGRES_TAMPERS: [Tamper; 18] = [
     Tamper::DeletePayload,
     Tamper::DeleteTile,
     Tamper::DeleteCheckpoint,
+    Tamper::DeleteOldCheckpoint,
     Tamper::SwapLeaves,
     Tamper::RedirectId,
     Tamper::DeleteId,
@@ -253,6 +257,8 @@ fn tamper_sql(tamper: Tamper, seed: u64, sqlite: bool, chunks: &[(u64, u64)]) ->
         }
         Tamper::DeleteTile => format!("DELETE FROM partial_tiles WHERE level = {}", index % 2),
         Tamper::DeleteCheckpoint => format!("DELETE FROM checkpoints WHERE size = {SIZE}"),
+        // The second batch of `fill` signed the checkpoint of size 400.
+        Tamper::DeleteOldCheckpoint => "DELETE FROM checkpoints WHERE size = 400".to_owned(),
         Tamper::CheckpointChar => {
             // Replace any one character of the note (origin, size, root or signature line)
             // by another ASCII character, so the note stays UTF-8.
@@ -301,6 +307,7 @@ async fn assert_detected<S: AuditStore>(
             | Tamper::RedirectId
             | Tamper::DeleteId
             | Tamper::OldCheckpointChar
+            | Tamper::DeleteOldCheckpoint
             | Tamper::PartialTileExtra
     ) {
         // Bundles carry the leaves and the checkpoints at their two ends, not the query
