@@ -209,17 +209,16 @@ fn tokenise(detector: Detector, raw: &[u8], key: &TokenKey) -> Vec<u8> {
         }
         Detector::Iban => {
             let mut output = Vec::with_capacity(raw.len());
-            let mut leading_digit_set = false;
             for (position, &byte) in raw.iter().enumerate() {
+                let starts_digits = byte.is_ascii_digit()
+                    && !raw[..position].last().is_some_and(u8::is_ascii_digit);
                 output.push(match position {
                     0 | 1 => byte,
                     2 | 3 => b'0',
-                    // A 9 at the first digit of the BBAN keeps its digits from reading as a
-                    // card number, since no card scheme starts with 9 (card tokens use 99).
-                    _ if !leading_digit_set && byte.is_ascii_digit() => {
-                        leading_digit_set = true;
-                        b'9'
-                    }
+                    // A 9 at the start of every run of digits in the BBAN keeps them from
+                    // reading as a card number, printed in groups or not, since no card
+                    // scheme starts with 9 (card tokens use 99).
+                    _ if starts_digits => b'9',
                     _ => same_class(byte, random[position]),
                 });
             }
