@@ -180,7 +180,8 @@ pub fn normalise(detector: Detector, raw: &[u8]) -> Cow<'_, [u8]> {
 /// that no detector takes it for a real value:
 /// - card numbers: same length and separators, prefix `99` (a range no card scheme
 ///   issues), and a valid Luhn check digit;
-/// - IBANs: same country code and length, check digits `00` (never valid under mod-97);
+/// - IBANs: same country code and length, check digits `00` (never valid under mod-97),
+///   and a `9` at the start of every run of digits, so no group reads as a card number;
 /// - routing and social security numbers: first digit `9`, which starts neither a
 ///   routing number the Federal Reserve assigns nor a social security number ever issued;
 /// - SWIFT codes: country `XX`, which names no country;
