@@ -742,8 +742,8 @@ async fn upgrade_keeps_orphan_payloads() {
         Err(error) => error.to_string(),
     };
     assert!(error.contains("no stored entry"), "{error}");
-    let kept = count_rows(&schema, "SELECT COUNT(*) FROM payloads WHERE idx = 5").await;
-    assert_eq!(kept, 1);
+    let orphans = count_rows(&schema, "SELECT COUNT(*) FROM payloads WHERE idx = 5").await;
+    assert_eq!(orphans, 1);
     let version = count_rows(&schema, "SELECT COUNT(*)::int8 FROM schema_migrations").await;
     assert_eq!(
         version, 3,

@@ -606,10 +606,10 @@ fn payload_chunk(row: &Row) -> StoreResult<Vec<(u64, StoredPayload)>> {
         )));
     }
     let live: i32 = row.get(3);
-    let held = texts.iter().filter(|text| text.is_some()).count();
-    if usize::try_from(live).ok() != Some(held) {
+    let stored = texts.iter().filter(|text| text.is_some()).count();
+    if usize::try_from(live).ok() != Some(stored) {
         return Err(corrupt(format!(
-            "counts {live} payloads not erased but holds {held}"
+            "counts {live} payloads not erased but stores {stored}"
         )));
     }
     let mut payloads = Vec::with_capacity(texts.len());
